@@ -1,0 +1,182 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"iosbackup/manifest"
+)
+
+// DefaultRoot is the folder where the platform's backup software keeps backups.
+// IOSBACKUP_ROOT overrides it (tests, and people who keep backups elsewhere).
+func DefaultRoot() string {
+	if r := os.Getenv("IOSBACKUP_ROOT"); r != "" {
+		return r
+	}
+	home, _ := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "darwin":
+		return filepath.Join(home, "Library", "Application Support", "MobileSync", "Backup")
+	case "windows":
+		// iTunes from Apple's installer uses %APPDATA%; the Microsoft Store one uses
+		// %USERPROFILE%\Apple. Prefer whichever exists.
+		store := filepath.Join(home, "Apple", "MobileSync", "Backup")
+		if exists(store) {
+			return store
+		}
+		return filepath.Join(os.Getenv("APPDATA"), "Apple Computer", "MobileSync", "Backup")
+	default:
+		// Linux has no standard place; libimobiledevice users pass a folder. Follow XDG.
+		data := os.Getenv("XDG_DATA_HOME")
+		if data == "" {
+			data = filepath.Join(home, ".local", "share")
+		}
+		return filepath.Join(data, "MobileSync", "Backup")
+	}
+}
+
+// Summary describes a backup from its property lists alone, without unlocking it.
+type Summary struct {
+	Dir            string
+	UDID           string
+	DeviceName     string
+	ProductType    string
+	ProductVersion string
+	Date           time.Time
+	Encrypted      bool
+	Complete       bool // Status.plist says the last snapshot finished
+	HasStatus      bool // Status.plist was there to say so
+	Format         Format
+	Size           int64 // bytes on disk; -1 when not measured
+}
+
+// IsBackupDir reports whether dir holds a manifest.
+func IsBackupDir(dir string) bool {
+	return exists(filepath.Join(dir, "Manifest.db")) || exists(filepath.Join(dir, "Manifest.mbdb"))
+}
+
+// Summarize reads dir's property lists. With measure, it also adds up the folder's size.
+func Summarize(dir string, measure bool) (Summary, error) {
+	s := Summary{Dir: dir, UDID: filepath.Base(dir), Size: -1}
+	switch {
+	case exists(filepath.Join(dir, "Manifest.db")):
+		s.Format = FormatDB
+	case exists(filepath.Join(dir, "Manifest.mbdb")):
+		s.Format = FormatMBDB
+	default:
+		return s, fmt.Errorf("%s: %w", dir, ErrNotBackup)
+	}
+	if info, err := manifest.ReadInfo(filepath.Join(dir, "Info.plist")); err == nil {
+		s.DeviceName = firstNonEmpty(info.DeviceName, info.DisplayName)
+		s.ProductType, s.ProductVersion = info.ProductType, info.ProductVersion
+		s.Date = info.LastBackupDate
+		if info.UniqueIdentifier != "" {
+			s.UDID = info.UniqueIdentifier
+		}
+	}
+	if mp, err := manifest.ReadManifestPlist(filepath.Join(dir, "Manifest.plist")); err == nil {
+		s.Encrypted = mp.IsEncrypted
+		if s.DeviceName == "" {
+			s.DeviceName = mp.Lockdown.DeviceName
+		}
+		if s.ProductVersion == "" {
+			s.ProductVersion = mp.Lockdown.ProductVersion
+		}
+		if s.Date.IsZero() {
+			s.Date = mp.Date
+		}
+	}
+	if st, err := manifest.ReadStatus(filepath.Join(dir, "Status.plist")); err == nil {
+		s.HasStatus = true
+		s.Complete = st.SnapshotState == "finished"
+		if s.Date.IsZero() {
+			s.Date = st.Date
+		}
+	}
+	if measure {
+		s.Size = 0
+		_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					s.Size += fi.Size()
+				}
+			}
+			return nil
+		})
+	}
+	return s, nil
+}
+
+// Scan lists the backups directly under root (or root itself when it is a backup),
+// newest first. Unreadable entries are skipped: one broken folder must not hide the rest.
+func Scan(root string, measure bool) ([]Summary, error) {
+	if IsBackupDir(root) {
+		s, err := Summarize(root, measure)
+		if err != nil {
+			return nil, err
+		}
+		return []Summary{s}, nil
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	var out []Summary
+	for _, d := range ents {
+		dir := filepath.Join(root, d.Name())
+		if !d.IsDir() || !IsBackupDir(dir) {
+			continue
+		}
+		if s, err := Summarize(dir, measure); err == nil {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Date.After(out[j].Date) })
+	return out, nil
+}
+
+// ErrNoMatch: a BACKUP argument that is neither a folder nor a known device.
+var ErrNoMatch = errors.New("no such backup")
+
+// Resolve turns a command-line BACKUP into a folder: an existing folder as is, else a
+// UDID or device-name prefix (case-insensitive) of a backup under root. An ambiguous
+// prefix is an error listing the candidates.
+func Resolve(arg, root string) (string, error) {
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return arg, nil
+	}
+	if strings.ContainsRune(arg, os.PathSeparator) {
+		return "", fmt.Errorf("%s: %w", arg, ErrNoMatch)
+	}
+	all, err := Scan(root, false)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a folder, and %w", arg, err)
+	}
+	low := strings.ToLower(arg)
+	var hits []Summary
+	for _, s := range all {
+		if strings.HasPrefix(strings.ToLower(s.UDID), low) ||
+			strings.HasPrefix(strings.ToLower(filepath.Base(s.Dir)), low) ||
+			strings.HasPrefix(strings.ToLower(s.DeviceName), low) {
+			hits = append(hits, s)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return "", fmt.Errorf("%q: %w in %s (not a folder, UDID or device name)", arg, ErrNoMatch, root)
+	case 1:
+		return hits[0].Dir, nil
+	}
+	var names []string
+	for _, h := range hits {
+		names = append(names, fmt.Sprintf("%s (%s)", filepath.Base(h.Dir), h.DeviceName))
+	}
+	return "", fmt.Errorf("%q matches %d backups: %s", arg, len(hits), strings.Join(names, ", "))
+}

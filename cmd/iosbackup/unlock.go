@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"iosbackup/backup"
+)
+
+// unlockFlags are the ways to open an encrypted backup. There is deliberately no
+// --password flag: other users can read a process's argv.
+type unlockFlags struct {
+	passwordFile string
+	keyHex       string
+	keyFile      string
+	noSavedKey   bool
+	root         string
+}
+
+func (u *unlockFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&u.passwordFile, "password-file", "", "read the backup password from `FILE` (first line)")
+	f.StringVar(&u.keyHex, "key", "", "unlock with a derived key (`HEX`, from 'iosbackup key'); visible to other users in ps: prefer --key-file or a saved key")
+	f.StringVar(&u.keyFile, "key-file", "", "unlock with a derived key read from `FILE` (hex)")
+	f.BoolVar(&u.noSavedKey, "no-saved-key", false, "ignore keys saved with 'iosbackup key --save'")
+	f.StringVar(&u.root, "root", "", "backup root used to find BACKUP by UDID or name (default: the platform's MobileSync/Backup, or IOSBACKUP_ROOT)")
+}
+
+func (u *unlockFlags) rootDir() string {
+	if u.root != "" {
+		return u.root
+	}
+	return backup.DefaultRoot()
+}
+
+// options builds backup.Options from the flags, the environment and the saved keys.
+func (u *unlockFlags) options() (backup.Options, error) {
+	opt := backup.Options{
+		Warn:     func(s string) { warnf("%s", s) },
+		Password: u.password,
+	}
+	switch {
+	case u.keyHex != "":
+		k, err := parseKeyHex(u.keyHex)
+		if err != nil {
+			return opt, usageError{fmt.Errorf("--key: %w", err)}
+		}
+		opt.Key = k
+	case u.keyFile != "":
+		data, err := os.ReadFile(u.keyFile)
+		if err != nil {
+			return opt, fmt.Errorf("--key-file: %w", err)
+		}
+		k, err := parseKeyHex(string(data))
+		if err != nil {
+			return opt, fmt.Errorf("--key-file %s: %w", u.keyFile, err)
+		}
+		opt.Key = k
+	case os.Getenv("IOSBACKUP_KEY") != "":
+		k, err := parseKeyHex(os.Getenv("IOSBACKUP_KEY"))
+		if err != nil {
+			return opt, fmt.Errorf("IOSBACKUP_KEY: %w", err)
+		}
+		opt.Key = k
+	}
+	if !u.noSavedKey {
+		opt.SavedKey = loadSavedKey
+	}
+	return opt, nil
+}
+
+func parseKeyHex(s string) ([]byte, error) {
+	k, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("not a hex key: %w", err)
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("a derived key is 32 bytes (64 hex digits), got %d bytes", len(k))
+	}
+	return k, nil
+}
+
+// password reads the backup password from, in order: --password-file,
+// IOSBACKUP_PASSWORD, or a prompt on the terminal without echo.
+func (u *unlockFlags) password() ([]byte, error) {
+	if u.passwordFile != "" {
+		data, err := os.ReadFile(u.passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("--password-file: %w", err)
+		}
+		// The first line only: files written by `echo` end in a newline that is not part
+		// of the password.
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		return bytes.TrimSuffix(line, []byte("\r")), nil
+	}
+	if pw, ok := os.LookupEnv("IOSBACKUP_PASSWORD"); ok {
+		return []byte(pw), nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		if term.IsTerminal(int(os.Stdin.Fd())) {
+			return promptOn(os.Stdin, os.Stderr)
+		}
+		return nil, errors.New("the backup is encrypted: give the password with --password-file FILE or IOSBACKUP_PASSWORD (no terminal to ask on)")
+	}
+	defer tty.Close()
+	return promptOn(tty, tty)
+}
+
+func promptOn(in *os.File, out *os.File) ([]byte, error) {
+	fmt.Fprint(out, "Backup password: ")
+	pw, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(out)
+	if err != nil {
+		return nil, fmt.Errorf("reading password: %w", err)
+	}
+	return pw, nil
+}
+
+// Saved keys live in the user's config dir, one file per keybag UUID, mode 0600 in a
+// 0700 folder: a saved key opens the backup like the password does.
+func keyDir() (string, error) {
+	if d := os.Getenv("IOSBACKUP_CONFIG_DIR"); d != "" {
+		return filepath.Join(d, "keys"), nil
+	}
+	c, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("locating config dir: %w", err)
+	}
+	return filepath.Join(c, "iosbackup", "keys"), nil
+}
+
+func keyPath(keybagID string) (string, error) {
+	if keybagID == "" || strings.ContainsAny(keybagID, `/\.`) {
+		return "", fmt.Errorf("invalid keybag id %q", keybagID)
+	}
+	d, err := keyDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, keybagID+".key"), nil
+}
+
+func loadSavedKey(keybagID string) []byte {
+	p, err := keyPath(keybagID)
+	if err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	k, err := parseKeyHex(string(data))
+	if err != nil {
+		warnf("ignoring saved key %s: %v", p, err)
+		return nil
+	}
+	return k
+}
+
+func saveKey(keybagID string, kek []byte) (string, error) {
+	p, err := keyPath(keybagID)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	// Write to a private temp file and rename, so the key is never readable by others,
+	// not even for an instant, and a crash leaves no half-written key.
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".key-*")
+	if err != nil {
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(kek) + "\n"); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return "", fmt.Errorf("save key: %w", err)
+	}
+	return p, nil
+}
+
+// openBackup resolves BACKUP and opens it with the unlock flags.
+func openBackup(arg string, u *unlockFlags) (*backup.Backup, error) {
+	dir, err := backup.Resolve(arg, u.rootDir())
+	if err != nil {
+		return nil, err
+	}
+	opt, err := u.options()
+	if err != nil {
+		return nil, err
+	}
+	return backup.Open(dir, opt)
+}

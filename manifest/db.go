@@ -1,0 +1,339 @@
+package manifest
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"modernc.org/sqlite"
+	"modernc.org/sqlite/vfs"
+)
+
+// DBStats counts what ReadDB met besides the entries it delivered.
+type DBStats struct {
+	Rows    int // rows read from the Files table
+	Entries int // entries handed to fn
+	// Skipped rows have a NULL domain, relativePath or file, or flags 16.
+	Skipped int
+	// BadFile rows have a `file` column that could not be decoded (or is larger
+	// than MaxMBFileSize, or names no file type in either Mode or flags): they are
+	// left out. FirstBadFile is the first such error, naming its row.
+	BadFile      int
+	FirstBadFile error
+	// FlagMismatch rows have a Mode file type that disagrees with flags: the entry
+	// takes the type of Mode.
+	FlagMismatch int
+	// ModeFromFlags rows have a Mode without a file, directory or symlink type: the
+	// entry takes the type of flags, and Mode gains the matching type bits.
+	ModeFromFlags int
+	// IDMismatch rows have a fileID that is not SHA-1(domain + "-" + relativePath).
+	// The stored fileID is kept: it is the name of the blob.
+	IDMismatch int
+}
+
+// filesQuery reads every row once. The `file` blob is only fetched when its length is
+// within MaxMBFileSize, so that a hostile row cannot make SQLite load a huge value;
+// its length tells a NULL blob (skipped) from an oversized one (reported).
+const filesQuery = `SELECT fileID, domain, relativePath, flags,
+	CASE WHEN length(file) <= ? THEN file END, length(file)
+	FROM Files`
+
+// flagsNullRow is the flags value Apple writes on rows whose other columns are NULL.
+const flagsNullRow = 16
+
+// ReadDB streams the Files table of a Manifest.db in one pass and calls fn for each
+// valid entry, in table order (unsorted). Memory stays flat however many rows there
+// are: one row's blob is held at a time.
+//
+// fn must not keep the *Entry: it points at a variable that ReadDB overwrites for the
+// next row. Copying *e is enough to keep it, since every slice, map and string in it
+// is freshly allocated for each row (domain strings are interned: rows of one domain
+// share one string). An error from fn stops the read and is returned unchanged.
+//
+// A fileID that is not 40 hex digits is an error naming the row: a manifest that names
+// blobs outside the backup folder is hostile, not damaged. Rows with NULL columns or
+// flags 16 are skipped, and undecodable `file` columns left out; both are counted in
+// the returned stats.
+func ReadDB(db *sql.DB, fn func(*Entry) error) (DBStats, error) {
+	return ReadDBContext(context.Background(), db, fn)
+}
+
+// ReadDBContext is ReadDB with a context that can cancel the query.
+func ReadDBContext(ctx context.Context, db *sql.DB, fn func(*Entry) error) (DBStats, error) {
+	var st DBStats
+	rows, err := db.QueryContext(ctx, filesQuery, MaxMBFileSize)
+	if err != nil {
+		return st, fmt.Errorf("Manifest.db: query Files: %w", err)
+	}
+	defer rows.Close()
+
+	domains := make(map[string]string)
+	var (
+		fileID, domain, relPath sql.NullString
+		flags, blobLen          sql.NullInt64
+		blob                    sql.RawBytes // valid until the next Next: decoded, never kept
+		e                       Entry
+	)
+	for rows.Next() {
+		st.Rows++
+		if err := rows.Scan(&fileID, &domain, &relPath, &flags, &blob, &blobLen); err != nil {
+			return st, fmt.Errorf("Manifest.db: row %d: %w", st.Rows, err)
+		}
+		if !domain.Valid || !relPath.Valid || !blobLen.Valid || (flags.Valid && flags.Int64 == flagsNullRow) {
+			st.Skipped++
+			continue
+		}
+		rowName := func() string {
+			return fmt.Sprintf("Manifest.db row %d (fileID %q, domain %q, path %q)", st.Rows, fileID.String, domain.String, relPath.String)
+		}
+		if !fileID.Valid {
+			return st, fmt.Errorf("%s: fileID is NULL", rowName())
+		}
+		id, err := ParseFileID(fileID.String)
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", rowName(), err)
+		}
+
+		d, ok := domains[domain.String]
+		if !ok {
+			d = domain.String
+			domains[d] = d
+		}
+		e = Entry{Domain: d, Path: relPath.String, ID: id}
+		if id != ComputeFileID(d, e.Path) {
+			st.IDMismatch++
+		}
+
+		bad := func(err error) {
+			st.BadFile++
+			if st.FirstBadFile == nil {
+				st.FirstBadFile = fmt.Errorf("%s: %w", rowName(), err)
+			}
+		}
+		if blobLen.Int64 > MaxMBFileSize {
+			bad(fmt.Errorf("file column is %d bytes, more than the %d allowed", blobLen.Int64, MaxMBFileSize))
+			continue
+		}
+		if err := DecodeMBFile(blob, &e); err != nil {
+			bad(err)
+			continue
+		}
+		flagKind := kindFromFlags(flags.Int64)
+		switch {
+		case e.Kind == 0 && flagKind == 0:
+			bad(fmt.Errorf("mode %#o and flags %d name no file, directory or symlink", e.Mode, flags.Int64))
+			continue
+		case e.Kind == 0:
+			e.Kind = flagKind
+			e.Mode = e.Mode&^0o170000 | modeTypeBits(flagKind)
+			st.ModeFromFlags++
+		case e.Kind != flagKind:
+			st.FlagMismatch++
+		}
+
+		if err := fn(&e); err != nil {
+			return st, err
+		}
+		st.Entries++
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("Manifest.db: after row %d: %w", st.Rows, err)
+	}
+	return st, nil
+}
+
+// kindFromFlags reads the flags column: 1 file, 2 directory, 4 symlink.
+func kindFromFlags(flags int64) Kind {
+	switch flags {
+	case 1:
+		return KindFile
+	case 2:
+		return KindDir
+	case 4:
+		return KindSymlink
+	}
+	return 0
+}
+
+// OpenDBFile opens the Manifest.db at path read-only, in a way that never writes to the
+// backup folder (an examiner's evidence):
+//
+//   - Without a Manifest.db-wal beside it (the usual case), it is opened through the
+//     native file system with the URI parameters mode=ro&immutable=1: SQLite then takes
+//     no locks and creates no -journal, -wal or -shm file.
+//   - With a non-empty Manifest.db-wal beside it, immutable=1 would silently ignore the
+//     transactions still in the WAL, and plain mode=ro is not enough either: SQLite
+//     then creates a Manifest.db-shm next to the database (and leaves it there). So
+//     the pair is opened through the read-only modernc.org/sqlite/vfs, which has no
+//     write path at all, with locking_mode=EXCLUSIVE so that SQLite keeps the WAL index
+//     in process memory instead of a -shm file. The WAL is honoured; nothing is
+//     written. The sizes of both files are taken at open time.
+//
+// A Manifest.db-journal beside it is ignored: rolling it back would mean writing.
+// The database is checked to have a Files table, so that an encrypted Manifest.db
+// fails here with a clear error. Close the returned DB (after closing every Rows) to
+// release the files.
+func OpenDBFile(path string) (*sql.DB, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err // *PathError names the file
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("open %s: not a regular file", path)
+	}
+	wal, err := os.Stat(path + "-wal")
+	switch {
+	case err == nil && wal.Size() > 0:
+		return openDBWithWAL(path)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	c, err := sqlite.NewConnector(fileURI(abs) + "?mode=ro&immutable=1")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := sql.OpenDB(c)
+	if err := checkManifestDB(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// fileURI turns an absolute path into a SQLite file: URI, escaping the characters
+// that would otherwise end the path ('?', '#') or start an escape ('%').
+func fileURI(abs string) string {
+	p := filepath.ToSlash(abs)
+	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x -> file:///C:/x
+	}
+	p = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	return "file://" + p
+}
+
+// The names the database and its WAL have inside the private VFS.
+const (
+	vfsDBName  = "Manifest.db"
+	vfsWALName = vfsDBName + "-wal"
+)
+
+func openDBWithWAL(path string) (*sql.DB, error) {
+	dbf, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	walf, err := os.Open(path + "-wal")
+	if err != nil {
+		dbf.Close()
+		return nil, err
+	}
+	release := func() error { return errors.Join(dbf.Close(), walf.Close()) }
+	dbi, err1 := dbf.Stat()
+	wali, err2 := walf.Stat()
+	if err := errors.Join(err1, err2); err != nil {
+		release()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	fsys := readerFS{files: map[string]readerFile{
+		vfsDBName:  {r: dbf, size: dbi.Size()},
+		vfsWALName: {r: walf, size: wali.Size()},
+	}}
+	db, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", release)
+	if err != nil {
+		return nil, fmt.Errorf("open %s (with its -wal): %w", path, err)
+	}
+	return db, nil
+}
+
+// OpenDBReader opens a Manifest.db whose bytes come from r (for instance a decrypting
+// reader) through the read-only modernc.org/sqlite/vfs: nothing touches the disk. r
+// must allow concurrent ReadAt calls. The database is opened immutable: there is no WAL
+// beside a stream of bytes, and the bytes cannot change.
+//
+// The returned close function closes the DB and unregisters the VFS; closing the DB
+// itself does the same. Close every Rows first: the VFS cannot be unregistered while a
+// query still reads through it. r is not closed.
+func OpenDBReader(r io.ReaderAt, size int64) (*sql.DB, func() error, error) {
+	if size < 0 {
+		return nil, nil, fmt.Errorf("Manifest.db: negative size %d", size)
+	}
+	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
+	db, err := openVFS(fsys, "immutable=1", func() error { return nil })
+	if err != nil {
+		return nil, nil, fmt.Errorf("Manifest.db: %w", err)
+	}
+	return db, db.Close, nil
+}
+
+// openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra
+// URI parameters. Closing the DB closes the connections, then unregisters the VFS and
+// calls release.
+func openVFS(fsys fs.FS, params string, release func() error) (*sql.DB, error) {
+	name, v, err := vfs.New(fsys)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("register VFS: %w", err)
+	}
+	c, err := sqlite.NewConnector("file:" + vfsDBName + "?vfs=" + name + "&" + params)
+	if err != nil {
+		v.Close()
+		release()
+		return nil, err
+	}
+	db := sql.OpenDB(&closingConnector{Connector: c, cleanup: func() error {
+		// Release the files even if the VFS is still in use: later reads then fail
+		// with an error instead of reading a file nobody will close.
+		return errors.Join(v.Close(), release())
+	}})
+	if err := checkManifestDB(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// closingConnector runs cleanup once, when database/sql closes the DB (DB.Close calls
+// Close on a connector that has one, after closing its idle connections).
+type closingConnector struct {
+	driver.Connector
+	once    sync.Once
+	cleanup func() error
+	err     error
+}
+
+func (c *closingConnector) Close() error {
+	c.once.Do(func() { c.err = c.cleanup() })
+	return c.err
+}
+
+// checkManifestDB makes the first connection and checks that the Files table exists,
+// so that opening fails at once on an encrypted or foreign file.
+func checkManifestDB(db *sql.DB) error {
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'Files'`).Scan(&n)
+	if err != nil {
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == 26 { // SQLITE_NOTADB, or an extended code of it
+			return fmt.Errorf("not a SQLite database (still encrypted?): %w", err)
+		}
+		return err
+	}
+	if n == 0 {
+		return errors.New("no Files table: not a Manifest.db")
+	}
+	return nil
+}

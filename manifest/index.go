@@ -1,0 +1,337 @@
+package manifest
+
+import (
+	"sort"
+	"strings"
+)
+
+// Index is the in-memory tree of a backup: every entry, sorted by domain and then by
+// path component by component, so that each directory is followed by all of its
+// descendants (a depth-first pre-order) and the children of a directory appear in name
+// order. Entries are addressed by int32 position to keep per-entry overhead small: a
+// million entries cost a few MB of index on top of the entries themselves.
+type Index struct {
+	entries  []Entry
+	domains  []domainSpan
+	parent   []int32 // parent[i] = index of i's directory, -1 for a domain root
+	childOff []int32 // children of i are children[childOff[i]:childOff[i+1]]
+	children []int32
+}
+
+type domainSpan struct {
+	name       string
+	start, end int32 // entries[start] is the domain root
+}
+
+// IndexStats counts what building the index had to repair.
+type IndexStats struct {
+	Synthesized int // directories implied by a path but missing from the manifest
+	Duplicates  int // (domain, path) pairs listed more than once: the first one wins
+	Orphans     int // entries below a path that is a file or symlink: dropped
+	Invalid     int // paths with empty, ".", ".." components or NUL bytes: dropped
+}
+
+// NewIndex builds the tree from entries, taking ownership of the slice. Missing parent
+// directories (including domain roots) are synthesized with mode 0755.
+func NewIndex(entries []Entry) (*Index, IndexStats) {
+	var st IndexStats
+	// Sort a permutation rather than the 200-byte entries themselves; ties keep input
+	// order so that the first listing of a duplicated path is the one kept.
+	perm := make([]int32, len(entries))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	sort.Slice(perm, func(i, j int) bool {
+		a, b := &entries[perm[i]], &entries[perm[j]]
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		if c := comparePaths(a.Path, b.Path); c != 0 {
+			return c < 0
+		}
+		return perm[i] < perm[j]
+	})
+
+	out := make([]Entry, 0, len(entries)+len(entries)/64+16)
+	parent := make([]int32, 0, cap(out))
+	ix := &Index{}
+
+	var (
+		stack   []int32 // chain of open directories (indexes into out), root first
+		blocked = -1    // index of the last non-directory emitted: its "children" are orphans
+		domain  string
+		first   = true
+	)
+	emit := func(e Entry, par int32) int32 {
+		out = append(out, e)
+		parent = append(parent, par)
+		return int32(len(out) - 1)
+	}
+	for _, pi := range perm {
+		e := entries[pi]
+		if !ValidPath(e.Path) || e.Domain == "" || strings.ContainsAny(e.Domain, "/\x00") {
+			st.Invalid++
+			continue
+		}
+		if first || e.Domain != domain {
+			if !first {
+				ix.domains[len(ix.domains)-1].end = int32(len(out))
+			}
+			first, domain, blocked = false, e.Domain, -1
+			ix.domains = append(ix.domains, domainSpan{name: domain, start: int32(len(out))})
+			stack = stack[:0]
+			if e.Path != "" {
+				st.Synthesized++
+				stack = append(stack, emit(syntheticDir(domain, ""), -1))
+			}
+		}
+		if e.Path == "" {
+			if len(stack) > 0 {
+				st.Duplicates++
+				continue
+			}
+			e.Kind, e.Mode = KindDir, dirMode(e.Mode)
+			stack = append(stack, emit(e, -1))
+			continue
+		}
+		last := &out[len(out)-1]
+		if last.Domain == e.Domain && last.Path == e.Path {
+			st.Duplicates++
+			continue
+		}
+		if blocked >= 0 && strings.HasPrefix(e.Path, out[blocked].Path+"/") {
+			st.Orphans++
+			continue
+		}
+		// Close the directories this entry is not inside.
+		for len(stack) > 1 && !strings.HasPrefix(e.Path, out[stack[len(stack)-1]].Path+"/") {
+			stack = stack[:len(stack)-1]
+		}
+		// Open the directories between the innermost open one and this entry's parent.
+		dir := parentPath(e.Path)
+		have := out[stack[len(stack)-1]].Path
+		for have != dir {
+			next := dir
+			if rest := strings.TrimPrefix(dir, have); have != "" {
+				next = have + "/" + firstComponent(rest[1:])
+			} else {
+				next = firstComponent(dir)
+			}
+			st.Synthesized++
+			stack = append(stack, emit(syntheticDir(domain, next), stack[len(stack)-1]))
+			have = next
+		}
+		idx := emit(e, stack[len(stack)-1])
+		if e.Kind == KindDir {
+			stack = append(stack, idx)
+			blocked = -1
+		} else {
+			blocked = int(idx)
+		}
+	}
+	if len(ix.domains) > 0 {
+		ix.domains[len(ix.domains)-1].end = int32(len(out))
+	}
+
+	ix.entries, ix.parent = out, parent
+	ix.buildChildren()
+	return ix, st
+}
+
+// buildChildren lays the children of every directory out contiguously (CSR form).
+// Entries are in pre-order, so scanning in order keeps children in name order.
+func (ix *Index) buildChildren() {
+	n := len(ix.entries)
+	off := make([]int32, n+1)
+	for _, p := range ix.parent {
+		if p >= 0 {
+			off[p+1]++
+		}
+	}
+	for i := 1; i <= n; i++ {
+		off[i] += off[i-1]
+	}
+	children := make([]int32, off[n])
+	fill := make([]int32, n)
+	copy(fill, off[:n])
+	for i, p := range ix.parent {
+		if p >= 0 {
+			children[fill[p]] = int32(i)
+			fill[p]++
+		}
+	}
+	ix.childOff, ix.children = off, children
+}
+
+// ValidPath reports whether p can be shown as a path: relative, no empty, "." or ".."
+// component, no NUL. A hostile manifest must not be able to name a file "..".
+func ValidPath(p string) bool {
+	if p == "" {
+		return true
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return false
+	}
+	for {
+		c, rest, more := strings.Cut(p, "/")
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		p = rest
+	}
+}
+
+func syntheticDir(domain, path string) Entry {
+	return Entry{
+		Domain:    domain,
+		Path:      path,
+		ID:        ComputeFileID(domain, path),
+		Kind:      KindDir,
+		Mode:      0o040755,
+		Synthetic: true,
+	}
+}
+
+// dirMode keeps recorded permission bits but forces the directory type.
+func dirMode(m uint32) uint32 {
+	if m&0o7777 == 0 {
+		m |= 0o755
+	}
+	return m&0o7777 | 0o040000
+}
+
+// comparePaths orders paths component by component: '/' sorts before every other byte,
+// so "a/b" < "a-b" and a directory's descendants directly follow it.
+func comparePaths(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '/' {
+			return -1
+		}
+		if cb == '/' {
+			return 1
+		}
+		if ca < cb {
+			return -1
+		}
+		return 1
+	}
+	return len(a) - len(b)
+}
+
+func parentPath(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func firstComponent(p string) string {
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// Len is the number of entries, synthesized directories included.
+func (ix *Index) Len() int { return len(ix.entries) }
+
+// Entry returns entry i; the pointer stays valid for the life of the Index.
+func (ix *Index) Entry(i int32) *Entry { return &ix.entries[i] }
+
+// Name is the last component of entry i's path ("" for a domain root).
+func (ix *Index) Name(i int32) string {
+	p := ix.entries[i].Path
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+// Parent returns the directory holding entry i, or -1 for a domain root.
+func (ix *Index) Parent(i int32) int32 { return ix.parent[i] }
+
+// Children returns the direct children of entry i in name order (nil for non-dirs).
+// The slice is shared: do not modify it.
+func (ix *Index) Children(i int32) []int32 {
+	return ix.children[ix.childOff[i]:ix.childOff[i+1]]
+}
+
+// Domains returns the domain names in sorted order.
+func (ix *Index) Domains() []string {
+	names := make([]string, len(ix.domains))
+	for i, d := range ix.domains {
+		names[i] = d.name
+	}
+	return names
+}
+
+// DomainRoot returns the root directory entry of a domain.
+func (ix *Index) DomainRoot(domain string) (int32, bool) {
+	d, ok := ix.span(domain)
+	if !ok {
+		return -1, false
+	}
+	return d.start, true
+}
+
+func (ix *Index) span(domain string) (domainSpan, bool) {
+	i := sort.Search(len(ix.domains), func(i int) bool { return ix.domains[i].name >= domain })
+	if i < len(ix.domains) && ix.domains[i].name == domain {
+		return ix.domains[i], true
+	}
+	return domainSpan{}, false
+}
+
+// Lookup finds the entry for (domain, path) by binary search.
+func (ix *Index) Lookup(domain, path string) (int32, bool) {
+	d, ok := ix.span(domain)
+	if !ok {
+		return -1, false
+	}
+	lo, hi := int(d.start), int(d.end)
+	i := lo + sort.Search(hi-lo, func(k int) bool {
+		return comparePaths(ix.entries[lo+k].Path, path) >= 0
+	})
+	if i < hi && ix.entries[i].Path == path {
+		return int32(i), true
+	}
+	return -1, false
+}
+
+// LookupChild finds the child of directory dir named name (binary search over its
+// children, which are in name order).
+func (ix *Index) LookupChild(dir int32, name string) (int32, bool) {
+	kids := ix.Children(dir)
+	k := sort.Search(len(kids), func(k int) bool {
+		return comparePaths(ix.Name(kids[k]), name) >= 0
+	})
+	if k < len(kids) && ix.Name(kids[k]) == name {
+		return kids[k], true
+	}
+	return -1, false
+}
+
+// DomainCounts returns, per domain, how many files, directories and symlinks it holds.
+func (ix *Index) DomainCounts() map[string][3]int {
+	counts := make(map[string][3]int, len(ix.domains))
+	for _, d := range ix.domains {
+		var c [3]int
+		for _, e := range ix.entries[d.start:d.end] {
+			switch e.Kind {
+			case KindFile:
+				c[0]++
+			case KindDir:
+				c[1]++
+			case KindSymlink:
+				c[2]++
+			}
+		}
+		counts[d.name] = c
+	}
+	return counts
+}
