@@ -12,10 +12,10 @@ import (
 func newCatCmd() *cobra.Command {
 	var u unlockFlags
 	cmd := &cobra.Command{
-		Use:   "cat BACKUP DOMAIN/PATH",
-		Short: "Write a file of the backup to standard output",
+		Use:     "cat BACKUP DOMAIN/PATH",
+		Short:   "Write a file of the backup to standard output",
 		Example: `  iosbackup cat 00008030 HomeDomain/Library/SMS/sms.db > sms.db`,
-		Args: exactArgs(2),
+		Args:    exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := openBackup(args[0], &u)
 			if err != nil {
