@@ -38,6 +38,8 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newCatCmd(),
 		newExtractCmd(),
 		newKeyCmd(),
+		newMountCmd(),
+		newUnmountCmd(),
 	)
 	return root
 }

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"iosbackup/backup"
+	backupfs "iosbackup/fs"
+)
+
+// readyFDEnv tells a --background child which inherited descriptor to report on.
+const readyFDEnv = "IOSBACKUP_READY_FD"
+
+func newMountCmd() *cobra.Command {
+	var (
+		u            unlockFlags
+		background   bool
+		allowOther   bool
+		deviceOwners bool
+		rawSymlinks  bool
+		noXAttrs     bool
+		debug        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "mount [BACKUP|ROOT] MOUNTPOINT",
+		Short: "Mount a backup (or every backup in a folder) as a read-only filesystem",
+		Long: `Mount a backup as a read-only filesystem, decrypting on the fly:
+
+  MOUNTPOINT/domains/<Domain>/<path>   every domain, as in the manifest
+  MOUNTPOINT/device/var/mobile/...     real device paths, domains merged
+  MOUNTPOINT/apps/<App name>/          data/, groups/<id>/, plugins/<id>/ of each app
+  MOUNTPOINT/photos/                   the camera roll: 100APPLE/IMG_0001.HEIC ...
+
+Given a folder of backups (or nothing: the default root), every backup in it gets a
+folder named by device and date, so 'diff -r' compares two of them. An encrypted backup
+that stays locked shows as an empty folder with a README.txt saying why.
+
+Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
+--background returns once the mount is ready.`,
+		Example: `  iosbackup mount ~/backups/00008030-001A /mnt/phone
+  iosbackup mount --background 00008030 /mnt/phone && cp -a /mnt/phone/photos ~/Pictures/phone
+  iosbackup mount ~/backups /mnt/all && diff -r "/mnt/all/iPhone 2026-01-02 10.00" "/mnt/all/iPhone 2026-02-01 10.00"`,
+		Args: rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			mountpoint := args[len(args)-1]
+			if st, err := os.Stat(mountpoint); err != nil {
+				return fmt.Errorf("mountpoint: %w", err)
+			} else if !st.IsDir() {
+				return fmt.Errorf("mountpoint %s: not a folder", mountpoint)
+			}
+			if background && os.Getenv(readyFDEnv) == "" {
+				return runInBackground()
+			}
+			src := ""
+			if len(args) == 2 {
+				src = args[0]
+			}
+			backups, err := openForMount(src, &u)
+			if err != nil {
+				return err
+			}
+			root := backupfs.NewRoot(backupfs.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
+			server, err := backupfs.Mount(mountpoint, root, backupfs.MountOptions{
+				AllowOther: allowOther, Debug: debug, NoXAttrs: noXAttrs,
+			})
+			if err != nil {
+				return err
+			}
+			return serve(server, mountpoint, backups)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&background, "background", false, "return once the mount is ready and keep serving it in the background")
+	f.BoolVar(&allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf); they get what the recorded modes allow")
+	f.BoolVar(&deviceOwners, "device-owners", false, "show the device's uid/gid (usually 501) instead of yours")
+	f.BoolVar(&rawSymlinks, "raw-symlinks", false, "keep the device's absolute symlink targets instead of ones that resolve inside device/")
+	f.BoolVar(&noXAttrs, "no-xattrs", false, "hide extended attributes")
+	f.BoolVar(&debug, "debug", false, "log every FUSE request")
+	u.register(cmd)
+	return cmd
+}
+
+// openForMount opens one backup, or every backup of a root folder. In a root, a backup
+// that cannot be opened is shown as locked rather than failing the whole mount.
+func openForMount(src string, u *unlockFlags) ([]backupfs.Backup, error) {
+	root := src
+	if src == "" {
+		root = u.rootDir()
+	} else if !backup.IsBackupDir(src) {
+		if st, err := os.Stat(src); err != nil || !st.IsDir() {
+			dir, err := backup.Resolve(src, u.rootDir())
+			if err != nil {
+				return nil, err
+			}
+			root = dir
+		}
+	}
+	opt, err := u.options()
+	if err != nil {
+		return nil, err
+	}
+	if backup.IsBackupDir(root) {
+		b, err := backup.Open(root, opt)
+		if err != nil {
+			return nil, err
+		}
+		return []backupfs.Backup{{Source: backupfs.FromBackup(b)}}, nil
+	}
+	all, err := backup.Scan(root, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%s: no backups in this folder", root)
+	}
+	var out []backupfs.Backup
+	for _, s := range all {
+		o := opt
+		if s.Encrypted && o.Key == nil {
+			name := s.DeviceName + " " + formatDate(s.Date)
+			o.Password = func() ([]byte, error) {
+				fmt.Fprintf(os.Stderr, "Unlocking %s (%s)\n", name, filepath.Base(s.Dir))
+				return u.password()
+			}
+		}
+		b, err := backup.Open(s.Dir, o)
+		if err != nil {
+			warnf("%v: shown as a locked folder", err)
+			out = append(out, backupfs.Backup{Name: lockedName(s), Err: err})
+			continue
+		}
+		out = append(out, backupfs.Backup{Source: backupfs.FromBackup(b)})
+	}
+	return out, nil
+}
+
+func lockedName(s backup.Summary) string {
+	name := s.DeviceName
+	if name == "" {
+		name = filepath.Base(s.Dir)
+	}
+	if !s.Date.IsZero() {
+		name += " " + s.Date.UTC().Format("2006-01-02 15.04")
+	}
+	return name
+}
+
+type server interface {
+	Wait()
+	Unmount() error
+}
+
+// serve announces the mount, then waits until it is unmounted: from outside, or on
+// Ctrl-C/SIGTERM, where a busy mount is detached after saying who holds it.
+func serve(srv server, mountpoint string, backups []backupfs.Backup) error {
+	names := ""
+	for i, b := range backups {
+		if i > 0 {
+			names += ", "
+		}
+		if b.Source != nil {
+			names += b.Source.Name()
+		} else {
+			names += b.Name + " (locked)"
+		}
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	if fd := os.Getenv(readyFDEnv); fd != "" {
+		// --background child: leave the terminal's session so its Ctrl-C and hangup no
+		// longer reach us, then tell the waiting parent.
+		_, _ = syscall.Setsid()
+		n, _ := strconv.Atoi(fd)
+		ready := os.NewFile(uintptr(n), "ready")
+		fmt.Fprintf(ready, "ready %d\n", os.Getpid())
+		ready.Close()
+		log.SetOutput(io.Discard) // the parent's terminal is no longer ours to write on
+	} else {
+		fmt.Fprintf(os.Stderr, "mounted %s at %s (read-only); Ctrl-C or 'iosbackup unmount %s' to unmount\n",
+			names, mountpoint, mountpoint)
+	}
+
+	done := make(chan struct{})
+	go func() { srv.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-sigs:
+			if err := srv.Unmount(); err == nil {
+				<-done
+				return nil
+			}
+			holders, err := backupfs.Unmount(mountpoint)
+			if len(holders) > 0 {
+				fmt.Fprintf(os.Stderr, "%s is busy; detached it lazily (it goes away when these let go):\n%s",
+					mountpoint, backupfs.HoldersText(holders))
+			}
+			if err != nil {
+				warnf("%v", err)
+				continue
+			}
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+			}
+			return nil
+		}
+	}
+}
+
+// runInBackground starts this command again as a child that mounts and serves, and
+// returns once the child says the mount is ready (or fails, with its error).
+func runInBackground() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("--background: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("--background: %w", err)
+	}
+	child := exec.Command(exe, os.Args[1:]...)
+	child.Env = append(os.Environ(), readyFDEnv+"=3")
+	child.ExtraFiles = []*os.File{w}
+	// The child keeps our stdin/stderr until it is ready, so a password prompt and its
+	// errors still reach the user; its stdout is not ours to share.
+	child.Stdin, child.Stderr = os.Stdin, os.Stderr
+	if err := child.Start(); err != nil {
+		return fmt.Errorf("--background: %w", err)
+	}
+	w.Close()
+	line := make([]byte, 64)
+	n, _ := io.ReadAtLeast(r, line, 1)
+	r.Close()
+	if n > 0 && string(line[:5]) == "ready" {
+		_ = child.Process.Release()
+		return nil
+	}
+	err = child.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.ExitCode()) // the child already printed why
+	}
+	return errors.New("--background: the mount did not start")
+}
+
+func newUnmountCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unmount MOUNTPOINT",
+		Short: "Unmount a mounted backup (a busy one is detached, saying who holds it)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			holders, err := backupfs.Unmount(args[0])
+			if len(holders) > 0 {
+				fmt.Fprintf(os.Stderr, "%s was busy; detached it lazily (it goes away when these let go):\n%s",
+					args[0], backupfs.HoldersText(holders))
+			}
+			return err
+		},
+	}
+}

@@ -1,0 +1,44 @@
+package backupfs
+
+import (
+	"iosbackup/backup"
+	"iosbackup/manifest"
+)
+
+// FromBackup adapts an opened backup to Source.
+func FromBackup(b *backup.Backup) Source { return backupSource{b} }
+
+type backupSource struct{ b *backup.Backup }
+
+var (
+	_ Source     = backupSource{}
+	_ Identifier = backupSource{}
+)
+
+func (s backupSource) Index() *manifest.Index { return s.b.Index }
+
+func (s backupSource) OpenFile(e *manifest.Entry) (File, error) {
+	f, err := s.b.OpenFile(e)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil // a nil backup.File must not become a non-nil File
+}
+
+func (s backupSource) FileSize(e *manifest.Entry) (int64, error) { return s.b.FileSize(e) }
+func (s backupSource) AppName(bundleID string) string            { return s.b.AppName(bundleID) }
+func (s backupSource) Name() string                              { return s.b.Name() }
+
+// Identity names one snapshot of one device, wherever its folder is: the device's UDID
+// and the snapshot's UUID when the property lists have them, plus the name (device name
+// and backup date).
+func (s backupSource) Identity() string {
+	id := s.b.Name()
+	if s.b.Info != nil {
+		id += "\x00" + s.b.Info.UniqueIdentifier
+	}
+	if s.b.Status != nil {
+		id += "\x00" + s.b.Status.UUID
+	}
+	return id
+}

@@ -1,0 +1,8 @@
+//go:build !linux && !darwin
+
+package backupfs
+
+const (
+	readOnlyOption   = "ro"
+	directMountFlags = 0
+)
