@@ -1,0 +1,238 @@
+package gen
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// appleEpoch is 2001-01-01T00:00:00Z in Unix seconds: iOS databases count from it.
+const appleEpoch = 978307200
+
+// sqliteImage builds an in-memory SQLite database with build and returns its file
+// image. SQLite is deterministic, so the same statements give the same bytes, and
+// nothing touches the disk.
+func sqliteImage(build func(tx *sql.Tx) error) ([]byte, error) {
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		return nil, fmt.Errorf("open in-memory sqlite: %w", err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("in-memory sqlite connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if err := build(tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	var image []byte
+	err = conn.Raw(func(dc any) error {
+		s, ok := dc.(interface{ Serialize() ([]byte, error) })
+		if !ok {
+			return fmt.Errorf("sqlite driver %T cannot serialize", dc)
+		}
+		image, err = s.Serialize()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serialize in-memory sqlite: %w", err)
+	}
+	return image, nil
+}
+
+func execAll(tx *sql.Tx, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := tx.Exec(s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+var smsHandles = []string{"+15550100123", "alice@example.com", "+447700900456", "bob@example.org"}
+
+var smsTexts = []string{
+	"Are we still on for lunch?", "Yes! 12:30 at the usual place", "Running 5 min late 🙈",
+	"Can you send me the report?", "Sent it to your email", "Thanks!", "Call me when you land",
+	"Landed, taking a taxi now", "Happy birthday! 🎂", "See you tomorrow", "The code is 4711",
+	"Did you see the game last night?", "Où est la gare ?", "Ok", "Picked up the keys",
+}
+
+// smsDatabase builds Library/SMS/sms.db with the tables and columns forensic tools
+// query: handle(ROWID, id) and message(ROWID, text, handle_id, date, is_from_me).
+// Revision r adds 3 messages per revision, as a phone used between two backups would.
+// Dates are nanoseconds since 2001 (iOS 11+), seconds in the iOS 5-9 era.
+func smsDatabase(seed int64, revision int, mbdbEra bool, t0 int64) ([]byte, []Message, error) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x736d73))
+	n := 12 + rng.IntN(8) + 3*revision
+	var msgs []Message
+	date := t0 - 20*day
+	for i := range n {
+		date += int64(rng.IntN(day))
+		if i >= n-3*revision {
+			date = t0 + int64(i-(n-3*revision)+1)*3600 // after the first backup
+		}
+		stored := date - appleEpoch
+		if !mbdbEra {
+			stored *= 1e9
+		}
+		msgs = append(msgs, Message{
+			RowID:  int64(i + 1),
+			Handle: smsHandles[rng.IntN(len(smsHandles))],
+			Text:   smsTexts[rng.IntN(len(smsTexts))],
+			FromMe: rng.IntN(2) == 0,
+			Date:   stored,
+		})
+	}
+	img, err := sqliteImage(func(tx *sql.Tx) error {
+		if err := execAll(tx,
+			"CREATE TABLE handle (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, id TEXT NOT NULL, country TEXT, service TEXT NOT NULL)",
+			"CREATE TABLE message (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL, text TEXT, handle_id INTEGER DEFAULT 0, service TEXT, date INTEGER, is_from_me INTEGER DEFAULT 0)",
+		); err != nil {
+			return err
+		}
+		for i, h := range smsHandles {
+			service := "SMS"
+			if bytes.ContainsRune([]byte(h), '@') {
+				service = "iMessage"
+			}
+			if _, err := tx.Exec("INSERT INTO handle (ROWID, id, country, service) VALUES (?, ?, 'us', ?)", i+1, h, service); err != nil {
+				return fmt.Errorf("insert handle: %w", err)
+			}
+		}
+		for _, m := range msgs {
+			handleID := 0
+			for i, h := range smsHandles {
+				if h == m.Handle {
+					handleID = i + 1
+				}
+			}
+			guid := fmt.Sprintf("%08X-0000-4000-8000-%012X", uint32(seed), m.RowID)
+			if _, err := tx.Exec("INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me) VALUES (?, ?, ?, ?, 'iMessage', ?, ?)",
+				m.RowID, guid, m.Text, handleID, m.Date, m.FromMe); err != nil {
+				return fmt.Errorf("insert message: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("build sms.db: %w", err)
+	}
+	return img, msgs, nil
+}
+
+// addressBookDatabase builds a minimal Library/AddressBook/AddressBook.sqlitedb.
+func addressBookDatabase(seed int64) ([]byte, error) {
+	people := [][3]string{{"Alice", "Martin", "Example Corp"}, {"Bob", "Nguyen", ""}, {"Chloé", "Dubois", "Société Exemple"}, {"Dan", "Smith", ""}}
+	img, err := sqliteImage(func(tx *sql.Tx) error {
+		if err := execAll(tx,
+			"CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, First TEXT, Last TEXT, Organization TEXT)",
+			"CREATE TABLE ABMultiValue (UID INTEGER PRIMARY KEY, record_id INTEGER, property INTEGER, label INTEGER, value TEXT)",
+		); err != nil {
+			return err
+		}
+		for i, p := range people {
+			if _, err := tx.Exec("INSERT INTO ABPerson (ROWID, First, Last, Organization) VALUES (?, ?, ?, ?)", i+1, p[0], p[1], p[2]); err != nil {
+				return fmt.Errorf("insert person: %w", err)
+			}
+			if _, err := tx.Exec("INSERT INTO ABMultiValue (record_id, property, label, value) VALUES (?, 3, 1, ?)", i+1, smsHandles[(i+int(seed&3))%len(smsHandles)]); err != nil {
+				return fmt.Errorf("insert multivalue: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build AddressBook.sqlitedb: %w", err)
+	}
+	return img, nil
+}
+
+// photosDatabase builds a minimal Media/PhotoData/Photos.sqlite listing the photos.
+func photosDatabase(seed int64, dir string, names []string, t0 int64) ([]byte, error) {
+	img, err := sqliteImage(func(tx *sql.Tx) error {
+		if err := execAll(tx,
+			"CREATE TABLE ZASSET (Z_PK INTEGER PRIMARY KEY, ZDIRECTORY VARCHAR, ZFILENAME VARCHAR, ZDATECREATED TIMESTAMP, ZKIND INTEGER)",
+		); err != nil {
+			return err
+		}
+		for i, n := range names {
+			created := float64(t0-appleEpoch-int64(len(names)-i)*day) + float64(seed&0xff)/256
+			kind := 0
+			if bytes.HasSuffix([]byte(n), []byte(".MOV")) {
+				kind = 1
+			}
+			if _, err := tx.Exec("INSERT INTO ZASSET (Z_PK, ZDIRECTORY, ZFILENAME, ZDATECREATED, ZKIND) VALUES (?, ?, ?, ?, ?)", i+1, dir, n, created, kind); err != nil {
+				return fmt.Errorf("insert asset: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build Photos.sqlite: %w", err)
+	}
+	return img, nil
+}
+
+// jpegImage draws a small deterministic picture (a gradient with a few discs) and
+// encodes it as a real JPEG, so that image viewers and `file` accept it.
+func jpegImage(seed int64, index int) []byte {
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(index)))
+	const w, h = 96, 64
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r0, g0, b0 := rng.IntN(256), rng.IntN(256), rng.IntN(256)
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(r0 + x*2), uint8(g0 + y*3), uint8(b0 + x + y), 255})
+		}
+	}
+	for range 3 {
+		cx, cy, r := rng.IntN(w), rng.IntN(h), 4+rng.IntN(14)
+		c := color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255}
+		for y := max(0, cy-r); y < min(h, cy+r); y++ {
+			for x := max(0, cx-r); x < min(w, cx+r); x++ {
+				if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= r*r {
+					img.Set(x, y, c)
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		panic(fmt.Sprintf("gen: encode JPEG to memory: %v", err)) // writes to a bytes.Buffer cannot fail
+	}
+	return buf.Bytes()
+}
+
+// iconPNG is the PlaceholderIcon of an app in Info.plist: a flat square of one colour.
+func iconPNG(index int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	c := color.RGBA{uint8(60 * index), 120, uint8(200 - 40*index), 255}
+	for y := range 16 {
+		for x := range 16 {
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(fmt.Sprintf("gen: encode PNG to memory: %v", err)) // writes to a bytes.Buffer cannot fail
+	}
+	return buf.Bytes()
+}
