@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"iosbackup/backup"
 	backupfs "iosbackup/fs"
@@ -31,6 +32,7 @@ func newMountCmd() *cobra.Command {
 		rawSymlinks  bool
 		noXAttrs     bool
 		debug        bool
+		logFile      string
 	)
 	cmd := &cobra.Command{
 		Use:   "mount [BACKUP|ROOT] MOUNTPOINT",
@@ -77,7 +79,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if err != nil {
 				return err
 			}
-			return serve(server, mountpoint, backups)
+			return serve(server, mountpoint, backups, logFile)
 		},
 	}
 	f := cmd.Flags()
@@ -87,6 +89,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 	f.BoolVar(&rawSymlinks, "raw-symlinks", false, "keep the device's absolute symlink targets instead of ones that resolve inside device/")
 	f.BoolVar(&noXAttrs, "no-xattrs", false, "hide extended attributes")
 	f.BoolVar(&debug, "debug", false, "log every FUSE request")
+	f.StringVar(&logFile, "log", "", "with --background: append messages (unreadable files, errors) to `FILE` instead of dropping them")
 	u.register(cmd)
 	return cmd
 }
@@ -163,7 +166,7 @@ type server interface {
 
 // serve announces the mount, then waits until it is unmounted: from outside, or on
 // Ctrl-C/SIGTERM, where a busy mount is detached after saying who holds it.
-func serve(srv server, mountpoint string, backups []backupfs.Backup) error {
+func serve(srv server, mountpoint string, backups []backupfs.Backup, logFile string) error {
 	names := ""
 	for i, b := range backups {
 		if i > 0 {
@@ -183,11 +186,13 @@ func serve(srv server, mountpoint string, backups []backupfs.Backup) error {
 		// --background child: leave the terminal's session so its Ctrl-C and hangup no
 		// longer reach us, then tell the waiting parent.
 		_, _ = syscall.Setsid()
+		if err := detachOutput(logFile); err != nil {
+			return err
+		}
 		n, _ := strconv.Atoi(fd)
 		ready := os.NewFile(uintptr(n), "ready")
 		fmt.Fprintf(ready, "ready %d\n", os.Getpid())
 		ready.Close()
-		log.SetOutput(io.Discard) // the parent's terminal is no longer ours to write on
 	} else {
 		fmt.Fprintf(os.Stderr, "mounted %s at %s (read-only); Ctrl-C or 'iosbackup unmount %s' to unmount\n",
 			names, mountpoint, mountpoint)
@@ -220,6 +225,28 @@ func serve(srv server, mountpoint string, backups []backupfs.Backup) error {
 			return nil
 		}
 	}
+}
+
+// detachOutput points this process's stdout and stderr at logFile (or /dev/null), so
+// the caller's terminal or pipe is released: `x=$(iosbackup mount --background ...)`
+// must return, and a daemon must not write on a terminal it no longer belongs to.
+func detachOutput(logFile string) error {
+	target := os.DevNull
+	if logFile != "" {
+		target = logFile
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("--log: %w", err)
+	}
+	defer f.Close()
+	for _, fd := range []int{1, 2} {
+		if err := unix.Dup2(int(f.Fd()), fd); err != nil {
+			return fmt.Errorf("detach output: %w", err)
+		}
+	}
+	log.SetOutput(os.Stderr)
+	return nil
 }
 
 // runInBackground starts this command again as a child that mounts and serves, and
