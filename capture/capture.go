@@ -1,0 +1,226 @@
+// Package capture takes backups from iPhones and iPads over USB, in the folder format
+// iTunes and Finder write (ROOT/<UDID>/), with the device's own backup service
+// (mobilebackup2, reached through usbmuxd and lockdownd).
+//
+// The layers: devicelink.go frames DeviceLink messages and file streams over any
+// io.ReadWriter; store.go performs the device's file requests confined to the backup
+// root; session.go drives a backup; transport_goios.go is the only file that talks to
+// usbmuxd and lockdownd (through go-ios).
+//
+// Every function takes a context: cancelling it (Ctrl-C) closes the device session,
+// leaves the previous complete backup as it was, and lets the next capture run.
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors callers can test with errors.Is. Messages say what the user should do.
+var (
+	ErrNoDevice       = errors.New("no device connected: plug the iPhone or iPad in with a USB cable (and check that usbmuxd is running)")
+	ErrSeveralDevices = errors.New("several devices connected: choose one with its UDID")
+	ErrNotPaired      = errors.New("device not paired with this computer: run 'iosbackup pair', then tap Trust on the device")
+	ErrPairingDenied  = errors.New("pairing refused on the device (Don't Trust was tapped)")
+	ErrDeviceLocked   = errors.New("device is locked: unlock it and try again")
+	ErrWrongPassword  = errors.New("wrong backup password")
+	ErrDiskFull       = errors.New("not enough free disk space for the backup")
+	ErrDisconnected   = errors.New("device disconnected")
+	ErrUnsafePath     = errors.New("refused a path outside the backup folder")
+	ErrProtocol       = errors.New("unexpected data from the device")
+	ErrBackupFailed   = errors.New("device reported that the backup failed")
+	// ErrAlreadyEncrypted and ErrNotEncrypted answer an encryption change that would
+	// change nothing.
+	ErrAlreadyEncrypted = errors.New("backup encryption is already on")
+	ErrNotEncrypted     = errors.New("backup encryption is off")
+)
+
+// DeviceError is an error code the device's backup service returned.
+type DeviceError struct {
+	Code        int64
+	Description string
+}
+
+func (e *DeviceError) Error() string {
+	hint := ""
+	switch e.Code {
+	case 207:
+		hint = ": wrong backup password"
+	case 208:
+		hint = ": device is locked, unlock it and try again"
+	case 105:
+		hint = ": not enough free disk space"
+	}
+	if e.Description != "" {
+		return fmt.Sprintf("device error %d (%s)%s", e.Code, e.Description, hint)
+	}
+	return fmt.Sprintf("device error %d%s", e.Code, hint)
+}
+
+// Is maps the device's well-known codes to the package's errors.
+func (e *DeviceError) Is(target error) bool {
+	switch e.Code {
+	case 207:
+		return target == ErrWrongPassword
+	case 208:
+		return target == ErrDeviceLocked
+	case 105:
+		return target == ErrDiskFull
+	}
+	return target == ErrBackupFailed
+}
+
+// Target chooses the device and the usbmuxd that reaches it.
+type Target struct {
+	// UDID of the device; empty means the only one connected.
+	UDID string
+	// Socket is the usbmuxd address: "unix:///path", "/path", "UNIX:/path" or
+	// "host:port". Empty means USBMUXD_SOCKET_ADDRESS, or the platform default.
+	Socket string
+}
+
+// DeviceInfo describes a connected device.
+type DeviceInfo struct {
+	UDID           string `json:"udid"`
+	Name           string `json:"name,omitempty"`
+	ProductType    string `json:"productType,omitempty"`    // model identifier, e.g. "iPhone14,2"
+	ProductVersion string `json:"productVersion,omitempty"` // iOS version
+	BuildVersion   string `json:"buildVersion,omitempty"`
+	DeviceClass    string `json:"deviceClass,omitempty"` // iPhone, iPad, iPod
+	Connection     string `json:"connection,omitempty"`  // USB or Network
+	Paired         bool   `json:"paired"`
+	// EncryptionKnown is false when the device could not be asked (not paired, locked).
+	EncryptionKnown bool `json:"encryptionKnown"`
+	Encrypted       bool `json:"encrypted"`
+	// Problem says why some fields are missing ("" when none are).
+	Problem string `json:"problem,omitempty"`
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// EventInfo is a step of the capture, worth one line of output.
+	EventInfo EventKind = iota
+	// EventWait says the device waits for the user (see Wait).
+	EventWait
+	// EventProgress updates the progress figures (at most a few times a second).
+	EventProgress
+	// EventWarning is something the user should know that did not stop the capture.
+	EventWarning
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventInfo:
+		return "info"
+	case EventWait:
+		return "wait"
+	case EventProgress:
+		return "progress"
+	case EventWarning:
+		return "warning"
+	}
+	return fmt.Sprintf("event(%d)", int(k))
+}
+
+// MarshalText makes JSON output carry the kind's name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// WaitReason is what the device waits for.
+type WaitReason int
+
+const (
+	WaitNone     WaitReason = iota
+	WaitUnlock              // unlock the device
+	WaitTrust               // tap Trust on the device
+	WaitPasscode            // enter the passcode on the device
+)
+
+func (w WaitReason) String() string {
+	switch w {
+	case WaitUnlock:
+		return "unlock"
+	case WaitTrust:
+		return "trust"
+	case WaitPasscode:
+		return "passcode"
+	}
+	return ""
+}
+
+// MarshalText makes JSON output carry the reason's name.
+func (w WaitReason) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+
+// Event is one report to the caller. The progress figures are filled in on every
+// event, so a renderer can draw its bar from any of them.
+type Event struct {
+	Kind    EventKind  `json:"kind"`
+	Time    time.Time  `json:"time"`
+	Message string     `json:"message,omitempty"`
+	Wait    WaitReason `json:"wait,omitempty"`
+
+	// Percent is the overall progress the device reports (0-100), or -1 before it
+	// reports any.
+	Percent float64 `json:"percent"`
+	Bytes   int64   `json:"bytes"` // file data received so far
+	Files   int     `json:"files"` // files received so far
+	// Rate is the recent transfer rate in bytes per second.
+	Rate float64 `json:"rate"`
+	// ETA is the estimated time left; 0 when unknown.
+	ETA time.Duration `json:"eta"`
+	// File is the file being received, relative to the backup folder.
+	File string `json:"file,omitempty"`
+}
+
+// Options configure Run.
+type Options struct {
+	Target
+	// Root is the folder that holds one folder per device (a MobileSync/Backup root).
+	// The backup is written to Root/<UDID>.
+	Root string
+	// Full asks for a full backup even when a complete previous one is there.
+	Full bool
+	// SkipSpaceCheck starts even when free space looks smaller than the data on the
+	// device (its used space overestimates the backup when photos live in iCloud).
+	SkipSpaceCheck bool
+	// Progress receives events; it is called from the capturing goroutine and from a
+	// timer goroutine, never concurrently. Nil discards them.
+	Progress func(Event)
+}
+
+// Result describes a finished capture.
+type Result struct {
+	UDID        string        `json:"udid"`
+	Dir         string        `json:"dir"`         // Root/<UDID>
+	Incremental bool          `json:"incremental"` // only changes were transferred
+	Encrypted   bool          `json:"encrypted"`   // the device encrypts its backups
+	Files       int           `json:"files"`       // files received
+	Bytes       int64         `json:"bytes"`       // file data bytes received
+	Removed     int           `json:"removed"`     // paths the device removed
+	Duration    time.Duration `json:"duration"`
+	// InPlace is true when the file system could not make hard links, so the device
+	// wrote into the backup folder directly instead of a staging copy.
+	InPlace bool `json:"inPlace,omitempty"`
+}
+
+// PasswordKind says which backup password is asked for.
+type PasswordKind int
+
+const (
+	// PasswordCurrent is the password backups are encrypted with now.
+	PasswordCurrent PasswordKind = iota
+	// PasswordNew is a password to set; a caller should ask for it twice.
+	PasswordNew
+)
+
+func (k PasswordKind) String() string {
+	if k == PasswordNew {
+		return "new backup password"
+	}
+	return "current backup password"
+}
+
+// PasswordFunc supplies a password. The returned slice is zeroed after use.
+type PasswordFunc func(kind PasswordKind) ([]byte, error)

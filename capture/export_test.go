@@ -1,0 +1,26 @@
+package capture
+
+import "time"
+
+// Hooks for the external tests.
+
+// SetQuietAfter changes how long the device may stay silent before a wait event.
+func SetQuietAfter(d time.Duration) (restore func()) {
+	old := quietAfter
+	quietAfter = d
+	return func() { quietAfter = old }
+}
+
+// SetForceInPlace makes captures work in place, as without hard links.
+func SetForceInPlace(on bool) (restore func()) {
+	old := forceInPlace
+	forceInPlace = on
+	return func() { forceInPlace = old }
+}
+
+// SetPairPollInterval speeds up pairing retries.
+func SetPairPollInterval(d time.Duration) (restore func()) {
+	old := pairPollInterval
+	pairPollInterval = d
+	return func() { pairPollInterval = old }
+}
