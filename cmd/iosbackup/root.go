@@ -40,6 +40,10 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newKeyCmd(),
 		newMountCmd(),
 		newUnmountCmd(),
+		newDevicesCmd(),
+		newCaptureCmd(),
+		newEncryptionCmd(),
+		newPairCmd(),
 	)
 	return root
 }
