@@ -16,6 +16,12 @@ build:
 # race detector), fuzz seed corpora, and the macOS build.
 test: fmt-check vet cross
 	$(GO) test -count=1 -timeout 12m $(PKGS)
+	$(MAKE) race
+
+# The packages with concurrent read paths again, under the race detector: real mounts
+# with parallel readers (fs), the decrypting readers and the capture session.
+race:
+	$(GO) test -race -count=1 -timeout 8m ./fs/ ./decrypt/... ./backup/ ./capture/
 
 vet:
 	$(GO) vet $(PKGS)
