@@ -58,19 +58,24 @@ type Summary struct {
 }
 
 // IsBackupDir reports whether dir holds a manifest.
-func IsBackupDir(dir string) bool {
-	return exists(filepath.Join(dir, "Manifest.db")) || exists(filepath.Join(dir, "Manifest.mbdb"))
+func IsBackupDir(dir string) bool { return detectFormat(dir) != 0 }
+
+// detectFormat tells the backup's generation by its manifest, 0 when it has none. A
+// folder with both (an iOS 9 backup upgraded in place) is read from Manifest.db.
+func detectFormat(dir string) Format {
+	switch {
+	case exists(filepath.Join(dir, "Manifest.db")):
+		return FormatDB
+	case exists(filepath.Join(dir, "Manifest.mbdb")):
+		return FormatMBDB
+	}
+	return 0
 }
 
 // Summarize reads dir's property lists. With measure, it also adds up the folder's size.
 func Summarize(dir string, measure bool) (Summary, error) {
 	s := Summary{Dir: dir, UDID: filepath.Base(dir), Size: -1}
-	switch {
-	case exists(filepath.Join(dir, "Manifest.db")):
-		s.Format = FormatDB
-	case exists(filepath.Join(dir, "Manifest.mbdb")):
-		s.Format = FormatMBDB
-	default:
+	if s.Format = detectFormat(dir); s.Format == 0 {
 		return s, fmt.Errorf("%s: %w", dir, ErrNotBackup)
 	}
 	if info, err := manifest.ReadInfo(filepath.Join(dir, "Info.plist")); err == nil {
