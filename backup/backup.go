@@ -106,12 +106,7 @@ func Open(dir string, opt Options) (*Backup, error) {
 	}
 	b := &Backup{Dir: dir}
 
-	switch {
-	case exists(filepath.Join(dir, "Manifest.db")):
-		b.Format = FormatDB
-	case exists(filepath.Join(dir, "Manifest.mbdb")):
-		b.Format = FormatMBDB
-	default:
+	if b.Format = detectFormat(dir); b.Format == 0 {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotBackup)
 	}
 
@@ -201,89 +196,6 @@ func (b *Backup) KeybagID() string { return b.keybagID }
 // KEK returns the derived key of an unlocked encrypted backup (nil otherwise). It opens
 // the backup without the slow KDF; treat it like the password.
 func (b *Backup) KEK() []byte { return b.kek }
-
-// load streams the manifest into the index.
-func (b *Backup) load() error {
-	var entries []manifest.Entry
-	collect := func(e *manifest.Entry) error {
-		entries = append(entries, *e)
-		return nil
-	}
-	switch b.Format {
-	case FormatDB:
-		if err := b.readDB(collect); err != nil {
-			return err
-		}
-	case FormatMBDB:
-		path := filepath.Join(b.Dir, "Manifest.mbdb")
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("open manifest: %w", err)
-		}
-		defer f.Close()
-		st, err := manifest.ReadMBDB(f, collect)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		b.Stats.Rows = st.Records
-	}
-	ix, st := manifest.NewIndex(entries)
-	b.Index = ix
-	b.Stats.Synthesized, b.Stats.Duplicates = st.Synthesized, st.Duplicates
-	b.Stats.Invalid, b.Stats.Orphans = st.Invalid, st.Orphans
-	return nil
-}
-
-func (b *Backup) readDB(fn func(*manifest.Entry) error) error {
-	path := filepath.Join(b.Dir, "Manifest.db")
-	var stats manifest.DBStats
-	if b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0 {
-		class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
-		if err != nil {
-			return fmt.Errorf("%s: ManifestKey in Manifest.plist: %w", b.Dir, err)
-		}
-		key, err := b.keys.UnwrapFileKey(class, wrapped)
-		if err != nil {
-			return fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("open manifest: %w", err)
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", path, err)
-		}
-		r, err := openManifestDB(f, fi.Size(), key)
-		if err != nil {
-			return fmt.Errorf("decrypt %s: %w", path, err)
-		}
-		// The plaintext database is read page by page through SQLite's VFS and never
-		// written anywhere.
-		db, closeDB, err := manifest.OpenDBReader(r, r.Size())
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		defer closeDB()
-		stats, err = manifest.ReadDB(db, fn)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	} else {
-		db, err := manifest.OpenDBFile(path)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		stats, err = manifest.ReadDB(db, fn)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	b.Stats.Rows, b.Stats.Skipped = stats.Rows, stats.Skipped
-	return nil
-}
 
 // openManifestDB returns a decrypting reader for an encrypted Manifest.db. Apple pads it
 // with PKCS#7 like every file, but some writers (the synthetic sample in the shared test

@@ -40,24 +40,26 @@ type DBStats struct {
 	IDMismatch int
 }
 
-// filesQuery reads every row once. The `file` blob is only fetched when its length is
-// within MaxMBFileSize, so that a hostile row cannot make SQLite load a huge value;
-// its length tells a NULL blob (skipped) from an oversized one (reported).
-const filesQuery = `SELECT fileID, domain, relativePath, flags,
-	CASE WHEN length(file) <= ? THEN file END, length(file)
-	FROM Files`
-
 // flagsNullRow is the flags value Apple writes on rows whose other columns are NULL.
 const flagsNullRow = 16
 
 // ReadDB streams the Files table of a Manifest.db in one pass and calls fn for each
 // valid entry, in table order (unsorted). Memory stays flat however many rows there
-// are: one row's blob is held at a time.
+// are: a few batches of rows are held at a time.
 //
-// fn must not keep the *Entry: it points at a variable that ReadDB overwrites for the
-// next row. Copying *e is enough to keep it, since every slice, map and string in it
-// is freshly allocated for each row (domain strings are interned: rows of one domain
-// share one string). An error from fn stops the read and is returned unchanged.
+// The rows are read by one goroutine and their `file` columns decoded by GOMAXPROCS
+// others, a batch of rows at a time; fn is called on the caller's goroutine, in table
+// order, one entry at a time, exactly as a sequential reader would. (To hand the rows
+// over without a copy per column, the package registers an aggregate SQL function,
+// filesScanFunc, with the "sqlite" driver; see dbpipeline.go.)
+//
+// fn must not keep the *Entry: it points into a batch that ReadDB reuses. Copying *e
+// is enough to keep it: no slice, map or string in it is shared with another row or
+// ever overwritten (domain strings are interned: rows of one domain share one string;
+// paths and small byte slices such as WrappedKey and Digest are carved from blocks of
+// up to 1 MiB, slices with their capacity capped, so a kept entry keeps its blocks
+// alive: keep many entries or copy the fields). An error from fn stops the read and
+// is returned unchanged.
 //
 // A fileID that is not 40 hex digits is an error naming the row: a manifest that names
 // blobs outside the backup folder is hostile, not damaged. Rows with NULL columns or
@@ -70,85 +72,77 @@ func ReadDB(db *sql.DB, fn func(*Entry) error) (DBStats, error) {
 // ReadDBContext is ReadDB with a context that can cancel the query.
 func ReadDBContext(ctx context.Context, db *sql.DB, fn func(*Entry) error) (DBStats, error) {
 	var st DBStats
-	rows, err := db.QueryContext(ctx, filesQuery, MaxMBFileSize)
-	if err != nil {
-		return st, fmt.Errorf("Manifest.db: query Files: %w", err)
-	}
-	defer rows.Close()
-
-	domains := make(map[string]string)
-	var (
-		fileID, domain, relPath sql.NullString
-		flags, blobLen          sql.NullInt64
-		blob                    sql.RawBytes // valid until the next Next: decoded, never kept
-		e                       Entry
-	)
-	for rows.Next() {
-		st.Rows++
-		if err := rows.Scan(&fileID, &domain, &relPath, &flags, &blob, &blobLen); err != nil {
-			return st, fmt.Errorf("Manifest.db: row %d: %w", st.Rows, err)
-		}
-		if !domain.Valid || !relPath.Valid || !blobLen.Valid || (flags.Valid && flags.Int64 == flagsNullRow) {
-			st.Skipped++
-			continue
-		}
-		rowName := func() string {
-			return fmt.Sprintf("Manifest.db row %d (fileID %q, domain %q, path %q)", st.Rows, fileID.String, domain.String, relPath.String)
-		}
-		if !fileID.Valid {
-			return st, fmt.Errorf("%s: fileID is NULL", rowName())
-		}
-		id, err := ParseFileID(fileID.String)
-		if err != nil {
-			return st, fmt.Errorf("%s: %w", rowName(), err)
-		}
-
-		d, ok := domains[domain.String]
+	p := newDBPipeline(ctx, db)
+	defer p.stop()
+	for {
+		b, ok := p.next()
 		if !ok {
-			d = domain.String
-			domains[d] = d
+			return st, nil
 		}
-		e = Entry{Domain: d, Path: relPath.String, ID: id}
-		if id != ComputeFileID(d, e.Path) {
-			st.IDMismatch++
+		// The scanner runs a few batches ahead: stop here rather than after them.
+		if err := ctx.Err(); err != nil {
+			return st, fmt.Errorf("Manifest.db: after row %d: %w", st.Rows, err)
 		}
-
-		bad := func(err error) {
-			st.BadFile++
-			if st.FirstBadFile == nil {
-				st.FirstBadFile = fmt.Errorf("%s: %w", rowName(), err)
+		for i := range b.results {
+			res := &b.results[i]
+			st.Rows++
+			switch res.outcome {
+			case rowSkipped:
+				st.Skipped++
+				continue
+			case rowFatal:
+				return st, res.err
 			}
+			if res.idMismatch {
+				st.IDMismatch++
+			}
+			if res.outcome == rowBad {
+				st.BadFile++
+				if st.FirstBadFile == nil {
+					st.FirstBadFile = res.err
+				}
+				continue
+			}
+			if res.modeFromFlags {
+				st.ModeFromFlags++
+			}
+			if res.flagMismatch {
+				st.FlagMismatch++
+			}
+			if err := fn(&b.entries[i]); err != nil {
+				return st, err
+			}
+			st.Entries++
 		}
-		if blobLen.Int64 > MaxMBFileSize {
-			bad(fmt.Errorf("file column is %d bytes, more than the %d allowed", blobLen.Int64, MaxMBFileSize))
-			continue
+		if b.err != nil {
+			if b.errOnRow {
+				st.Rows++
+			}
+			return st, b.err
 		}
-		if err := DecodeMBFile(blob, &e); err != nil {
-			bad(err)
-			continue
-		}
-		flagKind := kindFromFlags(flags.Int64)
-		switch {
-		case e.Kind == 0 && flagKind == 0:
-			bad(fmt.Errorf("mode %#o and flags %d name no file, directory or symlink", e.Mode, flags.Int64))
-			continue
-		case e.Kind == 0:
-			e.Kind = flagKind
-			e.Mode = e.Mode&^0o170000 | modeTypeBits(flagKind)
-			st.ModeFromFlags++
-		case e.Kind != flagKind:
-			st.FlagMismatch++
-		}
+		p.release(b)
+	}
+}
 
-		if err := fn(&e); err != nil {
-			return st, err
-		}
-		st.Entries++
+// ReadDBEntries reads every entry of the Files table into one slice, as ReadDBContext
+// delivers them; on error, with the entries read until then. The slice is sized once
+// from a count of the rows, with room to spare for the directories NewIndex
+// synthesizes (it then sorts them in place), so that a million entries (200 MB) are
+// neither copied by append's doubling nor held twice.
+func ReadDBEntries(ctx context.Context, db *sql.DB) ([]Entry, DBStats, error) {
+	var n int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM Files`).Scan(&n); err != nil {
+		n = 0 // the read that follows reports what is wrong
 	}
-	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("Manifest.db: after row %d: %w", st.Rows, err)
-	}
-	return st, nil
+	// The count is real, but most rows may yet be skipped: reserve at most 4M entries
+	// (800 MB) up front; append takes over beyond.
+	n = min(n, 4<<20)
+	entries := make([]Entry, 0, n+n/64+16)
+	st, err := ReadDBContext(ctx, db, func(e *Entry) error {
+		entries = append(entries, *e)
+		return nil
+	})
+	return entries, st, err
 }
 
 // kindFromFlags reads the flags column: 1 file, 2 directory, 4 symlink.

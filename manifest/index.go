@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,56 +34,61 @@ type IndexStats struct {
 
 // NewIndex builds the tree from entries, taking ownership of the slice. Missing parent
 // directories (including domain roots) are synthesized with mode 0755.
+//
+// The entries are rearranged in place when the slice has room for the synthesized
+// directories (ReadDBEntries leaves some): a million entries are 200 MB, and a second
+// copy of them was most of the peak memory of opening a large backup.
 func NewIndex(entries []Entry) (*Index, IndexStats) {
 	var st IndexStats
+	n := len(entries)
 	// Sort a permutation rather than the 200-byte entries themselves; ties keep input
 	// order so that the first listing of a duplicated path is the one kept.
-	perm := make([]int32, len(entries))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	sort.Slice(perm, func(i, j int) bool {
-		a, b := &entries[perm[i]], &entries[perm[j]]
-		if a.Domain != b.Domain {
-			return a.Domain < b.Domain
-		}
-		if c := comparePaths(a.Path, b.Path); c != 0 {
-			return c < 0
-		}
-		return perm[i] < perm[j]
-	})
+	perm := sortedOrder(entries)
 
-	out := make([]Entry, 0, len(entries)+len(entries)/64+16)
-	parent := make([]int32, 0, cap(out))
+	// First plan the layout: layout[k] is where output entry k comes from, an index
+	// into entries, or n+j for synth[j]. Nothing moves yet.
+	layout := make([]int32, 0, n+n/64+16)
+	parent := make([]int32, 0, cap(layout))
+	var synth []Entry
 	ix := &Index{}
+	at := func(k int32) *Entry {
+		if src := int(layout[k]); src < n {
+			return &entries[src]
+		}
+		return &synth[int(layout[k])-n]
+	}
 
 	var (
-		stack   []int32 // chain of open directories (indexes into out), root first
-		blocked = -1    // index of the last non-directory emitted: its "children" are orphans
+		stack   []int32 // chain of open directories (output positions), root first
+		blocked = -1    // output position of the last non-directory: its "children" are orphans
 		domain  string
 		first   = true
 	)
-	emit := func(e Entry, par int32) int32 {
-		out = append(out, e)
+	emit := func(src int, par int32) int32 {
+		layout = append(layout, int32(src))
 		parent = append(parent, par)
-		return int32(len(out) - 1)
+		return int32(len(layout) - 1)
+	}
+	emitSynthetic := func(e Entry, par int32) int32 {
+		synth = append(synth, e)
+		return emit(n+len(synth)-1, par)
 	}
 	for _, pi := range perm {
-		e := entries[pi]
+		e := &entries[pi]
 		if !ValidPath(e.Path) || e.Domain == "" || strings.ContainsAny(e.Domain, "/\x00") {
 			st.Invalid++
 			continue
 		}
 		if first || e.Domain != domain {
 			if !first {
-				ix.domains[len(ix.domains)-1].end = int32(len(out))
+				ix.domains[len(ix.domains)-1].end = int32(len(layout))
 			}
 			first, domain, blocked = false, e.Domain, -1
-			ix.domains = append(ix.domains, domainSpan{name: domain, start: int32(len(out))})
+			ix.domains = append(ix.domains, domainSpan{name: domain, start: int32(len(layout))})
 			stack = stack[:0]
 			if e.Path != "" {
 				st.Synthesized++
-				stack = append(stack, emit(syntheticDir(domain, ""), -1))
+				stack = append(stack, emitSynthetic(syntheticDir(domain, ""), -1))
 			}
 		}
 		if e.Path == "" {
@@ -91,25 +97,25 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 				continue
 			}
 			e.Kind, e.Mode = KindDir, dirMode(e.Mode)
-			stack = append(stack, emit(e, -1))
+			stack = append(stack, emit(int(pi), -1))
 			continue
 		}
-		last := &out[len(out)-1]
+		last := at(int32(len(layout) - 1))
 		if last.Domain == e.Domain && last.Path == e.Path {
 			st.Duplicates++
 			continue
 		}
-		if blocked >= 0 && strings.HasPrefix(e.Path, out[blocked].Path+"/") {
+		if blocked >= 0 && isBelow(e.Path, at(int32(blocked)).Path) {
 			st.Orphans++
 			continue
 		}
 		// Close the directories this entry is not inside.
-		for len(stack) > 1 && !strings.HasPrefix(e.Path, out[stack[len(stack)-1]].Path+"/") {
+		for len(stack) > 1 && !isBelow(e.Path, at(stack[len(stack)-1]).Path) {
 			stack = stack[:len(stack)-1]
 		}
 		// Open the directories between the innermost open one and this entry's parent.
 		dir := parentPath(e.Path)
-		have := out[stack[len(stack)-1]].Path
+		have := at(stack[len(stack)-1]).Path
 		for have != dir {
 			next := dir
 			if rest := strings.TrimPrefix(dir, have); have != "" {
@@ -118,10 +124,10 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 				next = firstComponent(dir)
 			}
 			st.Synthesized++
-			stack = append(stack, emit(syntheticDir(domain, next), stack[len(stack)-1]))
+			stack = append(stack, emitSynthetic(syntheticDir(domain, next), stack[len(stack)-1]))
 			have = next
 		}
-		idx := emit(e, stack[len(stack)-1])
+		idx := emit(int(pi), stack[len(stack)-1])
 		if e.Kind == KindDir {
 			stack = append(stack, idx)
 			blocked = -1
@@ -130,12 +136,67 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 		}
 	}
 	if len(ix.domains) > 0 {
-		ix.domains[len(ix.domains)-1].end = int32(len(out))
+		ix.domains[len(ix.domains)-1].end = int32(len(layout))
 	}
+	perm = nil
 
-	ix.entries, ix.parent = out, parent
+	ix.entries, ix.parent = arrange(entries, synth, layout), parent
 	ix.buildChildren()
 	return ix, st
+}
+
+// arrange returns the entries in the order layout gives (an index into entries, or
+// len(entries)+j for synth[j]); entries layout leaves out are dropped. It works in
+// place when entries has room for synth, and copies otherwise.
+func arrange(entries, synth []Entry, layout []int32) []Entry {
+	n, m := len(entries), len(layout)
+	total := n + len(synth)
+	if cap(entries) < total {
+		out := make([]Entry, m)
+		for k, src := range layout {
+			if int(src) < n {
+				out[k] = entries[src]
+			} else {
+				out[k] = synth[int(src)-n]
+			}
+		}
+		return out
+	}
+	all := entries[:total]
+	copy(all[n:], synth)
+	// Complete layout into a permutation of all the slots (the dropped ones go last),
+	// then apply it cycle by cycle: all[k] becomes the old all[from[k]].
+	used := make([]uint64, (total+63)/64)
+	for _, src := range layout {
+		used[src/64] |= 1 << (src % 64)
+	}
+	from := slices.Grow(layout, total-m)
+	for src := 0; src < total; src++ {
+		if used[src/64]&(1<<(src%64)) == 0 {
+			from = append(from, int32(src))
+		}
+	}
+	done := used // reuse: clear, then mark the positions filled
+	clear(done)
+	for k := 0; k < total; k++ {
+		if done[k/64]&(1<<(k%64)) != 0 {
+			continue
+		}
+		saved := all[k]
+		j := k
+		for {
+			done[j/64] |= 1 << (j % 64)
+			src := int(from[j])
+			if src == k {
+				all[j] = saved
+				break
+			}
+			all[j] = all[src]
+			j = src
+		}
+	}
+	clear(all[m:]) // the dropped entries: let their strings go
+	return all[:m:m]
 }
 
 // buildChildren lays the children of every directory out contiguously (CSR form).
@@ -161,6 +222,12 @@ func (ix *Index) buildChildren() {
 		}
 	}
 	ix.childOff, ix.children = off, children
+}
+
+// isBelow reports whether p lies inside directory dir (a non-empty path), i.e. starts
+// with dir + "/", without building that string: NewIndex asks twice per entry.
+func isBelow(p, dir string) bool {
+	return len(p) > len(dir) && p[len(dir)] == '/' && p[:len(dir)] == dir
 }
 
 // ValidPath reports whether p can be shown as a path: relative, no empty, "." or ".."

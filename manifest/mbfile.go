@@ -39,7 +39,19 @@ const appleEpoch = 978307200
 // record with a key, the class is taken from the key's prefix.
 //
 // The slices and strings it stores are freshly allocated: they do not alias data.
+//
+// Binary records in the usual encodings are read in place (decodeMBFileFast, which
+// promises the very same result); the rest, and every record it cannot vouch for, go
+// through howett.net/plist.
 func DecodeMBFile(data []byte, e *Entry) error {
+	return decodeMBFileWith(data, e, nil)
+}
+
+// decodeMBFileWith is DecodeMBFile with the fast path's memory in d.
+func decodeMBFileWith(data []byte, e *Entry, d *mbDecoder) error {
+	if decodeMBFileFast(data, e, d) {
+		return nil
+	}
 	if err := decodeMBFile(data, e); err != nil {
 		return fmt.Errorf("MBFile: %w", err)
 	}

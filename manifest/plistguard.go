@@ -157,7 +157,10 @@ func checkBinaryPlist(b []byte) error {
 	// expands to at most about len(b) values; allow generous sharing beyond that.
 	maxNodes := 4*uint64(len(b)) + 1024
 	type frame struct{ pos, n, next uint64 }
-	var stack []frame
+	// The nesting is bounded, so the stack lives in a fixed array: this runs for every
+	// row of a Manifest.db, and a growing slice cost 150 bytes of garbage each time.
+	var stackBuf [maxPlistDepth]frame
+	stack := stackBuf[:0]
 	nodes := uint64(0)
 	visit := func(i uint64) error {
 		if nodes++; nodes > maxNodes {
