@@ -61,33 +61,38 @@ func (id FileID) String() string { return hex.EncodeToString(id[:]) }
 // Entry is one row of a manifest: a file, directory or symlink of one domain.
 //
 // It is deliberately compact (a million of them must fit in a few hundred MB): the
-// domain string is interned by the reader, extended attributes are usually nil.
+// domain string is interned by the reader, extended attributes are usually nil, and the
+// fields are grouped by size so that the struct has no padding (184 bytes, not 200:
+// 16 MB per million entries).
 type Entry struct {
 	Domain string // e.g. "HomeDomain", "AppDomain-com.example.app"
 	Path   string // relative path inside the domain; "" is the domain root
-	ID     FileID
-	Kind   Kind
-	Mode   uint32 // full st_mode as recorded (type bits included)
-	UID    uint32
-	GID    uint32
-	Inode  uint64
+	// Target is a symlink's target: an absolute device path.
+	Target string
+	// WrappedKey is the 40-byte RFC 3394 wrapped per-file key of an encrypted backup,
+	// without the 4-byte class prefix; nil when the file is not encrypted.
+	WrappedKey []byte
+	// Digest is the SHA-1 of the contents when the writer recorded one.
+	Digest []byte
+	// XAttrs are the extended attributes, name -> value; nil when there are none.
+	XAttrs map[string][]byte
+
+	Inode uint64
 	// Size is what the manifest claims. For encrypted files it is NOT the plaintext
 	// length (the padding is the truth); for plain files the blob's length is.
 	Size  int64
 	Birth int64 // Unix seconds
 	MTime int64
 	CTime int64
+
+	Mode uint32 // full st_mode as recorded (type bits included)
+	UID  uint32
+	GID  uint32
 	// ProtectionClass is the data-protection class (1-11 on files, 0 elsewhere).
 	ProtectionClass uint32
-	// WrappedKey is the 40-byte RFC 3394 wrapped per-file key of an encrypted backup,
-	// without the 4-byte class prefix; nil when the file is not encrypted.
-	WrappedKey []byte
-	// Target is a symlink's target: an absolute device path.
-	Target string
-	// Digest is the SHA-1 of the contents when the writer recorded one.
-	Digest []byte
-	// XAttrs are the extended attributes, name -> value; nil when there are none.
-	XAttrs map[string][]byte
+
+	ID   FileID
+	Kind Kind
 	// Synthetic marks a directory the manifest did not list but a child implies.
 	Synthetic bool
 }
