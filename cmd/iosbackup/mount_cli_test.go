@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,5 +299,58 @@ func TestExtractKeepsTimesModesAndStaysInside(t *testing.T) {
 	photos, _ := filepath.Glob(filepath.Join(dest2, "CameraRollDomain", "Media", "DCIM", "100APPLE", "*"))
 	if len(photos) == 0 {
 		t.Fatal("no photos extracted")
+	}
+}
+
+// TestForegroundMountUnmountsOnSignal: a foreground mount prints one ready line, and
+// SIGTERM (as Ctrl-C's SIGINT) unmounts it and exits 0, leaving nothing mounted.
+func TestForegroundMountUnmountsOnSignal(t *testing.T) {
+	requireFUSE(t)
+	isolate(t)
+	dir := filepath.Join(t.TempDir(), "b")
+	genBackup(t, dir, gen.Options{Seed: 9, Entries: 200})
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		mp := t.TempDir()
+		cmd := exec.Command(binary, "mount", dir, mp)
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ready := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), "mounted") {
+					ready <- sc.Text()
+				}
+			}
+		}()
+		select {
+		case line := <-ready:
+			if !strings.Contains(line, mp) {
+				t.Fatalf("ready line %q does not name the mountpoint", line)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("no ready line")
+		}
+		if _, err := os.Stat(filepath.Join(mp, "domains", "HomeDomain")); err != nil {
+			t.Fatalf("mount not usable: %v", err)
+		}
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%v: exit %v", sig, err)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: still running", sig)
+		}
+		if data, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(data), mp) {
+			t.Fatalf("%v: %s still mounted", sig, mp)
+		}
 	}
 }
