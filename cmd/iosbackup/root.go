@@ -44,6 +44,7 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newCaptureCmd(),
 		newEncryptionCmd(),
 		newPairCmd(),
+		newSpeedCmd(),
 	)
 	return root
 }

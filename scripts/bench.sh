@@ -1,0 +1,653 @@
+#!/usr/bin/env bash
+# make bench: the speed workloads of iosbackup, each measured side by side with a
+# reference in the same run (machines are shared and noisy: only ratios mean much).
+#
+# It generates its own backups with the project's generator (cached in .bench/fixtures,
+# regenerated when a fixture's definition changes), runs every workload several times,
+# takes the MEDIAN, and prints one table: workload, ours, reference, ratio, target, met?
+# The kernels (W1 CBC, W7 KDF) are Go benchmarks (internal/bench, `go test -bench`);
+# everything else runs the real binary on real mounts.
+#
+# Every command run is written to .bench/last-run.log with its time; each distinct
+# command is also shown once on screen. Mounts are undone on exit, Ctrl-C included.
+#
+# Needs: Linux, root (cold runs drop the kernel's caches; mounts without fusermount),
+# /dev/fuse, openssl and sqlite3 (Debian packages openssl, sqlite3).
+#
+# Environment:
+#   BENCH_RUNS=N        runs per workload (default 3; kernels use max(N, 5))
+#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w7)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C # decimal points in $EPOCHREALTIME and awk, whatever the user's locale
+
+RUNS=${BENCH_RUNS:-3}
+KRUNS=$((RUNS > 5 ? RUNS : 5))
+ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7}
+BENCH=.bench
+FIX=$BENCH/fixtures
+MNT=$PWD/$BENCH/mnt
+LOG=$BENCH/last-run.log
+ROWS=$BENCH/rows.tsv
+BIN=./bin/iosbackup
+GEN=$BENCH/genbackup
+TOOL=$BENCH/benchtool
+KTEST=$BENCH/bench.test
+# Bump when a fixture's content changes in a way its generator command does not show.
+FIXTURE_VERSION=1
+# The fixtures are synthetic: their password is not a secret. It travels in the
+# environment, never on a command line; saved keys of the user are kept out of the way.
+export IOSBACKUP_PASSWORD=bench
+export IOSBACKUP_CONFIG_DIR=$PWD/$BENCH/config
+
+mkdir -p "$FIX" "$MNT"
+: > "$LOG"
+: > "$ROWS"
+START=$EPOCHREALTIME
+
+# ---------------------------------------------------------------- helpers
+
+log() { printf '%s\n' "$*" >> "$LOG"; }
+say() { printf '%s\n' "$*" >&3; log "# $*"; }
+
+# The screen, kept on descriptor 3 so that showing a command never mixes with the
+# output a caller captures with $(...).
+exec 3>&1
+declare -A SHOWN=()
+# quote_cmd CMD...: the command as one could paste it (words with spaces or quotes
+# single-quoted; a few shell tokens passed as words are printed as they are).
+PLAIN_WORD='^[-A-Za-z0-9_./=:@%+,]+$'
+quote_cmd() {
+	local out="" a
+	for a in "$@"; do
+		if [[ $a =~ $PLAIN_WORD ]] || [[ $a == ">/dev/null" || $a == "&&" || $a == ">" || $a == "<" ]]; then
+			out+="$a "
+		else
+			out+="'${a//\'/\'\\\'\'}' "
+		fi
+	done
+	printf '%s' "${out% }"
+}
+
+# show CMD...: the command goes to the log, and on screen the first time it is seen.
+show() {
+	local c
+	c=$(quote_cmd "$@")
+	log "\$ $c"
+	if [ -z "${SHOWN[$c]:-}" ]; then
+		SHOWN[$c]=1
+		printf '    $ %s\n' "$c" >&3
+	fi
+}
+
+# run CMD...: shows and runs a command.
+run() {
+	show "$@"
+	"$@"
+}
+
+# capture VAR CMD...: shows and runs a command, storing its standard output in VAR.
+capture() {
+	local __var=$1 __out
+	shift
+	show "$@"
+	__out=$("$@")
+	printf -v "$__var" '%s' "$__out"
+}
+
+# timed CMD...: runs CMD with its output discarded and sets T to the wall time in seconds.
+T=0
+timed() {
+	show "$@" ">/dev/null"
+	local t0=$EPOCHREALTIME
+	"$@" > /dev/null
+	local t1=$EPOCHREALTIME
+	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+	log "  -> $T s"
+}
+
+# median X...: the median of numbers (the mean of the middle two for an even count).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# calc EXPR: floating-point arithmetic, printf-formatted by the caller's format.
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# meets VALUE OP LIMIT: "yes" or "NO".
+meets() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+	ok = (op == ">=") ? (v >= l) : (v <= l); print ok ? "yes" : "NO" }'; }
+
+# row NAME OURS REFERENCE RATIO TARGET MET: one line of the final table.
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$ROWS"; }
+
+# ratio_row NAME OURS_TEXT REF_TEXT RATIO OP LIMIT: a row whose target is a ratio.
+ratio_row() {
+	local met="-" tgt="-"
+	if [ "$5" != "-" ]; then
+		tgt="$5 $6"
+		met=$(meets "$4" "$5" "$6")
+	fi
+	row "$1" "$2" "$3" "$4" "$tgt" "$met"
+}
+
+# drop_all: empty the page, dentry and inode caches of the whole machine (root only).
+drop_all() {
+	show sync "&&" "echo 3 > /proc/sys/vm/drop_caches"
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+drop_file() { run "$TOOL" dropcache "$@"; }
+
+is_mounted() { mountpoint -q "$1" 2> /dev/null; }
+
+mnt_down() {
+	if is_mounted "$1"; then
+		run "$BIN" unmount "$1"
+	fi
+}
+
+# mnt_up NAME FIXTURE [MOUNT FLAGS...]: a fresh mount of a fixture at $MNT/NAME (a new
+# mount: the kernel's FUSE caches start empty); sets MP.
+MP=
+mnt_up() {
+	local name=$1 fx=$2
+	shift 2
+	MP=$MNT/$name
+	mnt_down "$MP"
+	mkdir -p "$MP"
+	local key=()
+	if [ -f "$FIX/$fx.key" ]; then key=(--key-file "$FIX/$fx.key"); fi
+	run "$BIN" mount --background "${key[@]}" "$@" "$FIX/$fx" "$MP"
+}
+
+cleanup() {
+	local m
+	for m in "$MNT"/*; do
+		if is_mounted "$m"; then
+			"$BIN" unmount "$m" > /dev/null 2>&1 || umount -l "$m" 2> /dev/null || true
+		fi
+	done
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+# have_perf: whether perf can record here (installed, and allowed by perf_event_paranoid).
+have_perf() { command -v perf > /dev/null && perf record -q -o /dev/null -- true > /dev/null 2>&1; }
+
+# perf_top DATA N: the N hottest functions (self time) of a perf recording, indented.
+perf_top() {
+	perf report -i "$1" --no-children -g none --stdio --sort sym 2> /dev/null |
+		awk -v n="$2" '/^ +[0-9.]+%/ && shown < n { sub(/^ +/, ""); print "      " $0; shown++ }' # reads to the end: no SIGPIPE
+}
+
+# blob FIXTURE DOMAIN PATH: where a Manifest.db backup keeps the file's contents.
+blob() {
+	local id
+	id=$(printf '%s-%s' "$2" "$3" | sha1sum | cut -c1-40)
+	printf '%s/%s/%s' "$FIX/$1" "${id:0:2}" "$id"
+}
+
+# fixture NAME GENBACKUP-FLAGS...: generates the backup once per definition, and for an
+# encrypted one saves its derived key in NAME.key (0600) for --key-file.
+fixture() {
+	local name=$1
+	shift
+	local dir=$FIX/$name stamp=$FIX/$name.ok
+	local def="v$FIXTURE_VERSION genbackup $*"
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$def" ] && [ -d "$dir" ]; then
+		log "# fixture $name: cached ($def)"
+		return 0
+	fi
+	say "  generating fixture $name"
+	rm -rf "$dir" "$stamp" "$FIX/$name.key"
+	run "$GEN" -out "$dir" "$@" >> "$LOG"
+	if [[ " $* " == *" -encrypted "* ]]; then
+		show "$BIN" key --no-saved-key "$dir" ">" "$FIX/$name.key"
+		(umask 077 && "$BIN" key --no-saved-key "$dir" > "$FIX/$name.key")
+	fi
+	printf '%s\n' "$def" > "$stamp"
+}
+
+# workload NAME: runs function NAME in a subshell (so that set -e works inside it), and
+# records a failed workload in the table instead of stopping the others.
+workload() {
+	local w=$1
+	[[ " $ONLY " == *" $w "* ]] || return 0
+	local t0=$EPOCHREALTIME
+	set +e
+	(
+		set -e
+		"$w"
+	)
+	local rc=$?
+	set -e
+	cleanup
+	if [ $rc -ne 0 ]; then
+		say "  $w FAILED (exit $rc): see $LOG"
+		row "$w" "FAILED" "-" "-" "-" "NO"
+	fi
+	say "  ($w took $(calc '%.0f' "$EPOCHREALTIME - $t0") s)"
+}
+
+# ---------------------------------------------------------------- preflight
+
+if [ "$(uname -s)" != Linux ]; then
+	echo "make bench: the whole-process workloads need Linux (FUSE, drop_caches)" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "make bench: run as root: cold runs drop the kernel's caches (/proc/sys/vm/drop_caches)" >&2
+	exit 1
+fi
+for tool in openssl sqlite3 taskset mountpoint pgrep; do
+	if ! command -v "$tool" > /dev/null; then
+		echo "make bench: $tool is missing (apt-get install openssl sqlite3 util-linux procps)" >&2
+		exit 1
+	fi
+done
+if [ ! -e /dev/fuse ]; then
+	echo "make bench: /dev/fuse is missing" >&2
+	exit 1
+fi
+
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+say "make bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $CPU, $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "median of $RUNS runs per workload ($KRUNS for the kernels); commands and times in $LOG"
+
+say "building the helpers"
+run go build -o "$GEN" ./internal/gen/cmd/genbackup
+run go build -o "$TOOL" ./internal/bench/cmd/benchtool
+run go test -c -o "$KTEST" ./internal/bench
+
+# ---------------------------------------------------------------- W1: AES-256-CBC
+
+w1() {
+	say "W1 AES-256-CBC decryption, one core (taskset -c 1), 64 KiB buffers"
+	local ours=() std=() ssl=() i out
+	for i in $(seq "$KRUNS"); do
+		capture out taskset -c 1 openssl speed -elapsed -seconds 1 -bytes 65536 -evp aes-256-cbc -decrypt 2> /dev/null
+		log "$out"
+		ssl+=("$(awk '/^AES-256-CBC/ { v = $2; sub(/k$/, "", v); print v / 1000 }' <<< "$out")")
+		capture out taskset -c 1 "$KTEST" -test.run '^$' -test.bench 'CBC/(ours|stdlib)-64KiB$' -test.benchtime 1s -test.count 1
+		log "$out"
+		ours+=("$(awk '/ours-64KiB/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MB/s") print $i }' <<< "$out")")
+		std+=("$(awk '/stdlib-64KiB/ { for (i = 1; i < NF; i++) if ($(i + 1) == "MB/s") print $i }' <<< "$out")")
+	done
+	log "openssl: ${ssl[*]}; ours: ${ours[*]}; stdlib: ${std[*]}"
+	local o s g
+	o=$(median "${ours[@]}")
+	s=$(median "${ssl[@]}")
+	g=$(median "${std[@]}")
+	ratio_row "W1 CBC decrypt vs openssl speed -evp" "$(calc '%.0f MB/s' "$o")" "$(calc '%.0f MB/s' "$s")" \
+		"$(calc '%.2f' "$o / $s")" ">=" 0.50
+	ratio_row "W1 CBC decrypt vs Go crypto/cipher" "$(calc '%.0f MB/s' "$o")" "$(calc '%.0f MB/s' "$g")" \
+		"$(calc '%.2f' "$o / $g")" "-" "-"
+}
+
+# ---------------------------------------------------------------- W2, W3: one big file
+
+big_fixtures() {
+	fixture big-enc -encrypted -kdf fast -big 1G -seed 1
+	fixture big-plain -big 1G -seed 1
+}
+
+BIGREL=domains/MediaDomain/Media/Recordings/big.mov
+
+w2() {
+	say "W2 sequential read of a 1 GiB file (cat): cold = blob evicted + fresh mount; warm = read again"
+	big_fixtures
+	local benc bplain size i
+	benc=$(blob big-enc MediaDomain Media/Recordings/big.mov)
+	bplain=$(blob big-plain MediaDomain Media/Recordings/big.mov)
+	size=$(stat -c %s "$bplain")
+	local ec=() ew=() pc=() pw=() rc=() rw=()
+	for i in $(seq "$RUNS"); do
+		drop_file "$benc"
+		mnt_up w2 big-enc
+		timed cat "$MP/$BIGREL"; ec+=("$T")
+		timed cat "$MP/$BIGREL"; ew+=("$T")
+		mnt_down "$MP"
+		drop_file "$bplain"
+		mnt_up w2 big-plain
+		timed cat "$MP/$BIGREL"; pc+=("$T")
+		timed cat "$MP/$BIGREL"; pw+=("$T")
+		mnt_down "$MP"
+		drop_file "$benc"
+		timed cat "$benc"; rc+=("$T")
+		timed cat "$benc"; rw+=("$T")
+	done
+	local mb=$((size / 1000000))
+	local EC EW PC PW RC RW
+	EC=$(calc '%.0f' "$mb / $(median "${ec[@]}")")
+	EW=$(calc '%.0f' "$mb / $(median "${ew[@]}")")
+	PC=$(calc '%.0f' "$mb / $(median "${pc[@]}")")
+	PW=$(calc '%.0f' "$mb / $(median "${pw[@]}")")
+	RC=$(calc '%.0f' "$mb / $(median "${rc[@]}")")
+	RW=$(calc '%.0f' "$mb / $(median "${rw[@]}")")
+	ratio_row "W2 seq cold: encrypted vs plain, both mounted" "$EC MB/s" "$PC MB/s" "$(calc '%.2f' "$EC / $PC")" ">=" 0.80
+	ratio_row "W2 seq warm: encrypted vs plain, both mounted" "$EW MB/s" "$PW MB/s" "$(calc '%.2f' "$EW / $PW")" ">=" 0.80
+	ratio_row "W2 seq warm: mounted re-read vs cat of cached blob" "$EW MB/s" "$RW MB/s" "$(calc '%.2f' "$EW / $RW")" ">=" 0.90
+	ratio_row "W2 seq cold: encrypted mounted vs cat of raw blob" "$EC MB/s" "$RC MB/s" "$(calc '%.2f' "$EC / $RC")" "-" "-"
+}
+
+w3() {
+	say "W3 random 4 KiB preads (20,000 at queue depth 1, the same offsets everywhere) of the 1 GiB file"
+	say "   cold = blob evicted + fresh mount; warm = the same offsets again, 5 times"
+	big_fixtures
+	local benc size i
+	benc=$(blob big-enc MediaDomain Media/Recordings/big.mov)
+	size=$(stat -c %s "$(blob big-plain MediaDomain Media/Recordings/big.mov)")
+	# Warm runs read the same offsets 5 times over: long enough to time.
+	local rr=(randread -n 20000 -bs 4096 -seed 7 -size "$size") warm=(-passes 5)
+	local mc=() mw=() rc=() rw=() out
+	for i in $(seq "$RUNS"); do
+		drop_file "$benc"
+		mnt_up w3 big-enc
+		capture out "$TOOL" "${rr[@]}" "$MP/$BIGREL" 2>> "$LOG"; mc+=("$out")
+		capture out "$TOOL" "${rr[@]}" "${warm[@]}" "$MP/$BIGREL" 2>> "$LOG"; mw+=("$out")
+		mnt_down "$MP"
+		drop_file "$benc"
+		capture out "$TOOL" "${rr[@]}" "$benc" 2>> "$LOG"; rc+=("$out")
+		capture out "$TOOL" "${rr[@]}" "${warm[@]}" "$benc" 2>> "$LOG"; rw+=("$out")
+	done
+	local MC MW RC RW
+	MC=$(median "${mc[@]}")
+	MW=$(median "${mw[@]}")
+	RC=$(median "${rc[@]}")
+	RW=$(median "${rw[@]}")
+	ratio_row "W3 rand 4K cold: encrypted mounted vs raw blob" "$(calc '%.0f IOPS' "$MC")" "$(calc '%.0f IOPS' "$RC")" "$(calc '%.2f' "$MC / $RC")" "-" "-"
+	ratio_row "W3 rand 4K warm: encrypted mounted vs raw blob" "$(calc '%.0f IOPS' "$MW")" "$(calc '%.0f IOPS' "$RW")" "$(calc '%.2f' "$MW / $RW")" "-" "-"
+}
+
+# ---------------------------------------------------------------- W4: tree walks
+
+tree_fixtures() {
+	fixture tree100k-enc -encrypted -kdf fast -entries 100000 -seed 2
+	local ext=$FIX/tree100k-extract stamp=$FIX/tree100k-extract.ok
+	if [ ! -f "$stamp" ] || [ "$stamp" -ot "$FIX/tree100k-enc.ok" ]; then
+		say "  extracting tree100k-enc to local disk"
+		rm -rf "$ext"
+		run "$BIN" extract -q --key-file "$FIX/tree100k-enc.key" "$FIX/tree100k-enc" "$ext"
+		touch "$stamp"
+	fi
+}
+
+w4() {
+	say "W4 ls -lR, find, du -s over 100,000 entries: mounted (encrypted) vs extracted on local disk"
+	say "   cold = drop_caches (3) + fresh mount; warm = the same command again"
+	tree_fixtures
+	local ext=$FIX/tree100k-extract
+	local nm nl
+	mnt_up w4 tree100k-enc
+	nm=$(find "$MP/domains" | wc -l)
+	nl=$(find "$ext" | wc -l)
+	mnt_down "$MP"
+	say "   entries: $nm under the mount's domains/, $nl extracted"
+	declare -A cold=() warm=()
+	local i c key flags=()
+	local -A cmd=([ls]="ls -lR" [find]="find" [du]="du -s")
+	for i in $(seq "$RUNS"); do
+		for c in ls find du; do
+			# shellcheck disable=SC2206
+			local argv=(${cmd[$c]})
+			drop_all
+			timed "${argv[@]}" "$ext"; cold[local-$c]+=" $T"
+			timed "${argv[@]}" "$ext"; warm[local-$c]+=" $T"
+			for key in xon xoff; do
+				if [ "$key" = xoff ]; then
+					[ "$c" = ls ] || continue # find and du ask for no xattrs
+					flags=(--no-xattrs)
+				else
+					flags=()
+				fi
+				drop_all
+				mnt_up w4 tree100k-enc "${flags[@]}"
+				timed "${argv[@]}" "$MP/domains"; cold[$key-$c]+=" $T"
+				timed "${argv[@]}" "$MP/domains"; warm[$key-$c]+=" $T"
+				mnt_down "$MP"
+			done
+		done
+	done
+	local label mode lc lw mc mw
+	for c in ls find du; do
+		for key in xon xoff; do
+			if [ "$key" = xoff ] && [ "$c" != ls ]; then continue; fi
+			# shellcheck disable=SC2086
+			lc=$(median ${cold[local-$c]}); lw=$(median ${warm[local-$c]})
+			# shellcheck disable=SC2086
+			mc=$(median ${cold[$key-$c]}); mw=$(median ${warm[$key-$c]})
+			mode="xattrs on"
+			if [ "$key" = xoff ]; then mode="--no-xattrs"; fi
+			label="${cmd[$c]}"
+			ratio_row "W4 $label cold ($mode)" "$(calc '%.3f s' "$mc")" "$(calc '%.3f s' "$lc")" "$(calc '%.2f' "$mc / $lc")" "<=" 1.5
+			ratio_row "W4 $label warm ($mode)" "$(calc '%.3f s' "$mw")" "$(calc '%.3f s' "$lw")" "$(calc '%.2f' "$mw / $lw")" "<=" 1.2
+		done
+	done
+	# Why ls -l costs more with xattrs on: the system calls it makes per file.
+	if command -v strace > /dev/null; then
+		local tag
+		for key in xon xoff; do
+			flags=()
+			if [ "$key" = xoff ]; then flags=(--no-xattrs); fi
+			mnt_up w4 tree100k-enc "${flags[@]}"
+			timed ls -lR "$MP/domains" # warm the kernel's caches: count, do not time
+			show strace -c -e trace=lgetxattr,getxattr,listxattr,llistxattr,statx,lstat,newfstatat ls -lR "$MP/domains"
+			tag=$(strace -c -e trace=lgetxattr,getxattr,listxattr,llistxattr,statx,lstat,newfstatat \
+				ls -lR "$MP/domains" 2>&1 > /dev/null | awk '$NF ~ /xattr/ { printf "%s %s calls (%s errors) %s s; ", $NF, $4, ($5 ~ /^[0-9]+$/ ? $5 : 0), $2 }')
+			say "   strace -c of warm ls -lR, $key: ${tag:-no xattr calls}"
+			mnt_down "$MP"
+		done
+	fi
+	# Where the mount process spends a fresh-mount ls -lR (files' sizes, inodes, xattrs).
+	if have_perf; then
+		local pid perfpid data=$BENCH/w4-server.perf
+		mnt_up w4 tree100k-enc
+		pid=$(pgrep -n -f -- " $MP\$")
+		show perf record -F 999 -g -p "$pid" -o "$data" "&" ls -lR "$MP/domains"
+		perf record -F 999 -g -p "$pid" -o "$data" > /dev/null 2>&1 &
+		perfpid=$!
+		sleep 1 # let perf attach
+		ls -lR "$MP/domains" > /dev/null
+		kill -INT "$perfpid"
+		wait "$perfpid" || true
+		mnt_down "$MP"
+		say "   profile of the mount process during a fresh-mount ls -lR (perf, self time; $data):"
+		perf_top "$data" 8 | tee -a "$LOG" >&3
+	fi
+}
+
+# ---------------------------------------------------------------- W5: mount-ready time, RSS
+
+w5() {
+	say "W5 mount-ready time (start of mount --background to its return, Manifest.db in the page cache) and peak RSS (VmHWM after ready)"
+	fixture tree100k-plain -entries 100000 -seed 2
+	fixture tree100k-enc -encrypted -kdf fast -entries 100000 -seed 2
+	fixture tree1m-plain -entries 1000000 -omit-filler-blobs -seed 3
+	fixture tree1m-enc -encrypted -kdf fast -entries 1000000 -omit-filler-blobs -seed 3
+	local fx i pid dec t h
+	for fx in tree100k-plain tree100k-enc tree1m-plain tree1m-enc; do
+		dec=0
+		if [ -f "$FIX/$fx.key" ]; then
+			capture dec "$TOOL" manifest-decrypt -key-file "$FIX/$fx.key" "$FIX/$fx" 2>> "$LOG"
+		fi
+		local ts=() hw=()
+		for i in $(seq "$RUNS"); do
+			cat "$FIX/$fx/Manifest.db" > /dev/null
+			MP=$MNT/w5
+			mnt_down "$MP"
+			mkdir -p "$MP"
+			local key=()
+			if [ -f "$FIX/$fx.key" ]; then key=(--key-file "$FIX/$fx.key"); fi
+			timed "$BIN" mount --background "${key[@]}" "$FIX/$fx" "$MP"
+			ts+=("$T")
+			pid=$(pgrep -n -f -- " $MP\$")
+			h=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+			log "  mount process $pid: VmHWM $h kB"
+			hw+=("$h")
+			mnt_down "$MP"
+		done
+		t=$(median "${ts[@]}")
+		h=$(calc '%.0f' "$(median "${hw[@]}") / 1024")
+		local n=${fx#tree}
+		n=${n%%-*}
+		local kind=${fx##*-}
+		if [ "$n" = 1m ]; then
+			local budget
+			budget=$(calc '%.2f' "3 + $dec")
+			row "W5 ready, ${n} entries, $kind" "$(calc '%.2f s' "$t")" "-" "-" "<= $budget s (3 s + $(calc '%.2f' "$dec") s decrypt)" "$(meets "$t" "<=" "$budget")"
+			row "W5 peak RSS, ${n} entries, $kind" "$h MB" "-" "-" "<= 300 MB" "$(meets "$h" "<=" 300)"
+		else
+			row "W5 ready, ${n} entries, $kind" "$(calc '%.2f s' "$t")" "-" "-" "-" "-"
+			row "W5 peak RSS, ${n} entries, $kind" "$h MB" "-" "-" "-" "-"
+		fi
+	done
+	# Where the time to ready goes for a million encrypted entries.
+	if have_perf; then
+		local data=$BENCH/w5-mount.perf
+		MP=$MNT/w5
+		cat "$FIX/tree1m-enc/Manifest.db" > /dev/null
+		run perf record -F 499 -g -o "$data" -- "$BIN" mount --background --key-file "$FIX/tree1m-enc.key" "$FIX/tree1m-enc" "$MP" > /dev/null 2>&1
+		mnt_down "$MP"
+		say "   profile of mount --background until ready, 1m entries, enc (perf, self time; $data):"
+		perf_top "$data" 10 | tee -a "$LOG" >&3
+	fi
+}
+
+# ---------------------------------------------------------------- W6: SQLite
+
+SMSREL=domains/HomeDomain/Library/SMS/sms.db
+
+sqlite_fixture() {
+	fixture sqlite-enc -encrypted -kdf fast -seed 5
+	local db=$FIX/sqlite-local.db stamp=$FIX/sqlite-enc.db.ok
+	if [ -f "$stamp" ] && [ ! "$stamp" -ot "$FIX/sqlite-enc.ok" ] && [ -f "$db" ]; then
+		return 0
+	fi
+	say "  building a 200 MB SQLite database and putting it into sqlite-enc as HomeDomain/Library/SMS/sms.db"
+	rm -f "$db" "$stamp"
+	show sqlite3 "$db" "< (850,000 messages, index on handle_id, date; see scripts/bench.sh)"
+	sqlite3 "$db" <<- 'EOF'
+		PRAGMA page_size = 4096;
+		PRAGMA journal_mode = OFF;
+		PRAGMA synchronous = OFF;
+		CREATE TABLE message(ROWID INTEGER PRIMARY KEY, handle_id INTEGER NOT NULL, date INTEGER NOT NULL,
+		  service TEXT, text TEXT);
+		WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 850000)
+		INSERT INTO message SELECT x, (x * 7919) % 5000, 700000000000000000 + x * 1000000000,
+		  CASE x % 3 WHEN 0 THEN 'iMessage' WHEN 1 THEN 'SMS' ELSE 'RCS' END,
+		  printf('message %d to handle %d: %s', x, (x * 7919) % 5000, substr('Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit', 1 + x % 97, 120 + x % 61))
+		FROM c;
+		CREATE INDEX message_handle_date ON message(handle_id, date);
+		PRAGMA journal_mode = DELETE;
+	EOF
+	run "$TOOL" replace -key-file "$FIX/sqlite-enc.key" -domain HomeDomain -path Library/SMS/sms.db -src "$db" "$FIX/sqlite-enc" > /dev/null
+	touch "$stamp"
+}
+
+w6() {
+	say "W6 sqlite3 -readonly queries on a 200 MB database: in the encrypted backup through the mount vs a local plaintext copy"
+	sqlite_fixture
+	local db=$FIX/sqlite-local.db b
+	b=$(blob sqlite-enc HomeDomain Library/SMS/sms.db)
+	say "   database: $(($(stat -c %s "$db") / 1000000)) MB"
+	local -A q=(
+		[scan]="SELECT count(*), sum(length(text)), max(date) FROM message;"
+		[lookup]="SELECT count(*), sum(length(text)) FROM message WHERE handle_id BETWEEN 1000 AND 1049;"
+	)
+	local -A qname=([scan]="full scan" [lookup]="index lookups (10k rows)")
+	declare -A cold=() warm=()
+	local i k
+	for i in $(seq "$RUNS"); do
+		for k in scan lookup; do
+			drop_file "$db"
+			timed sqlite3 -readonly "$db" "${q[$k]}"; cold[local-$k]+=" $T"
+			timed sqlite3 -readonly "$db" "${q[$k]}"; warm[local-$k]+=" $T"
+			drop_file "$b"
+			mnt_up w6 sqlite-enc
+			timed sqlite3 -readonly "$MP/$SMSREL" "${q[$k]}"; cold[mnt-$k]+=" $T"
+			timed sqlite3 -readonly "$MP/$SMSREL" "${q[$k]}"; warm[mnt-$k]+=" $T"
+			mnt_down "$MP"
+		done
+	done
+	# The answers must agree, or the times mean nothing.
+	mnt_up w6 sqlite-enc
+	for k in scan lookup; do
+		if [ "$(sqlite3 -readonly "$db" "${q[$k]}")" != "$(sqlite3 -readonly "$MP/$SMSREL" "${q[$k]}")" ]; then
+			say "   W6 $k: the mounted database answers differently from the local copy"
+			return 1
+		fi
+	done
+	mnt_down "$MP"
+	local lc lw mc mw
+	for k in scan lookup; do
+		# shellcheck disable=SC2086
+		lc=$(median ${cold[local-$k]}); lw=$(median ${warm[local-$k]})
+		# shellcheck disable=SC2086
+		mc=$(median ${cold[mnt-$k]}); mw=$(median ${warm[mnt-$k]})
+		ratio_row "W6 sqlite ${qname[$k]} cold" "$(calc '%.3f s' "$mc")" "$(calc '%.3f s' "$lc")" "$(calc '%.2f' "$mc / $lc")" "<=" 1.5
+		ratio_row "W6 sqlite ${qname[$k]} warm" "$(calc '%.3f s' "$mw")" "$(calc '%.3f s' "$lw")" "$(calc '%.2f' "$mw / $lw")" "<=" 1.5
+	done
+}
+
+# ---------------------------------------------------------------- W7: unlock
+
+w7() {
+	say "W7 unlock: PBKDF2-HMAC-SHA256 with 10,000,000 rounds on one core; opening with a saved key"
+	local out i ours=() std=()
+	for i in $(seq "$KRUNS"); do
+		capture out taskset -c 1 "$KTEST" -test.run '^$' -test.bench 'KDF' -test.benchtime 1x -test.count 1
+		log "$out"
+		ours+=("$(awk '/KDF\/ours/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") print $i / 1e9 }' <<< "$out")")
+		std+=("$(awk '/KDF\/stdlib/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") print $i / 1e9 }' <<< "$out")")
+	done
+	local o s
+	o=$(median "${ours[@]}")
+	s=$(median "${std[@]}")
+	ratio_row "W7 KDF 10M rounds vs Go crypto/pbkdf2" "$(calc '%.2f s' "$o")" "$(calc '%.2f s' "$s")" "$(calc '%.2f' "$o / $s")" "<=" 1.0
+
+	# A small encrypted backup with the real KDF (10,000,000 rounds): the key must skip it.
+	fixture small-enc -encrypted -kdf real -seed 4
+	fixture small-plain -seed 4
+	local pe=() pp=()
+	for i in $(seq 7); do
+		timed "$BIN" ls --key-file "$FIX/small-enc.key" "$FIX/small-enc"; pe+=("$T")
+		timed "$BIN" ls "$FIX/small-plain"; pp+=("$T")
+	done
+	local e p g
+	e=$(median "${pe[@]}")
+	p=$(median "${pp[@]}")
+	row "W7 unlock with key file (iosbackup ls, process)" "$(calc '%.1f ms' "$e * 1000")" "$(calc '%.1f ms' "$p * 1000") (plain)" \
+		"$(calc '%.2f' "$e / $p")" "<= 50 ms" "$(meets "$(calc '%.4f' "$e * 1000")" "<=" 50)"
+	capture g "$TOOL" unlock -n 7 -key-file "$FIX/small-enc.key" "$FIX/small-enc" 2>> "$LOG"
+	row "W7 unlock with key (backup.Open, in Go)" "$g ms" "-" "-" "<= 50 ms" "$(meets "$g" "<=" 50)"
+}
+
+# ---------------------------------------------------------------- run and report
+
+for w in w1 w7 w2 w3 w4 w5 w6; do
+	workload "$w"
+done
+
+echo
+say "RESULTS (median of $RUNS runs; $KRUNS for W1/W7 kernels). ratio = ours/reference:"
+say "  higher is better for MB/s and IOPS, lower for times. Commands: $LOG"
+{
+	printf 'workload\tours\treference\tratio\ttarget\tmet?\n'
+	cat "$ROWS"
+} | awk -F'\t' '
+	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = (NF > nf ? NF : nf) }
+	END {
+		for (r = 1; r <= n; r++) {
+			line = ""
+			for (i = 1; i <= nf; i++) line = line sprintf(i < nf ? "%-" w[i] "s  " : "%s", cell[r, i])
+			print line
+			if (r == 1) { sep = ""; for (i = 1; i <= nf; i++) sep = sep sprintf("%s", substr("------------------------------------------------------------------------", 1, w[i])) (i < nf ? "  " : ""); print sep }
+		}
+	}' | tee -a "$LOG"
+missed=$(awk -F'\t' '$6 == "NO"' "$ROWS" | wc -l)
+echo
+say "$missed target(s) missed; total time $(calc '%.0f' "$EPOCHREALTIME - $START") s"
