@@ -47,8 +47,9 @@ func newInfoCmd() *cobra.Command {
 			row("Complete", complete)
 			row("Manifest", b.Format.String())
 			row("Size", humanBytes(s.Size))
-			row("Entries", fmt.Sprintf("%d (%d rows read, %d skipped, %d folders implied, %d invalid dropped)",
-				b.Index.Len(), b.Stats.Rows, b.Stats.Skipped, b.Stats.Synthesized, b.Stats.Invalid))
+			row("Entries", fmt.Sprintf("%d (%s read, %d skipped, %s implied, %d invalid dropped)",
+				b.Index.Len(), plural(b.Stats.Rows, "row", "rows"), b.Stats.Skipped,
+				plural(b.Stats.Synthesized, "folder", "folders"), b.Stats.Invalid))
 			if err := tw.Flush(); err != nil {
 				return err
 			}
@@ -64,10 +65,18 @@ func newInfoCmd() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%d\t%d\t%d\t  %s\n", c[0], c[1], c[2], d)
 			}
-			fmt.Fprintf(tw, "%d\t%d\t%d\t  %s\n", tot[0], tot[1], tot[2], fmt.Sprintf("total in %d domains", len(counts)))
+			fmt.Fprintf(tw, "%d\t%d\t%d\t  %s\n", tot[0], tot[1], tot[2], "total in "+plural(len(counts), "domain", "domains"))
 			return tw.Flush()
 		},
 	}
 	u.register(cmd)
 	return cmd
+}
+
+// plural is n with the noun that fits it: "1 domain", "2 domains".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
