@@ -150,6 +150,9 @@ func (d *deviceDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 }
 
 func (d *deviceDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	for _, dir := range d.dirs {
+		d.t.warmDir(dir)
+	}
 	return openDir(d)
 }
 

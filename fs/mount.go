@@ -118,6 +118,7 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*fuse.Server, error
 		// Releases still queued in the kernel at unmount never arrive: close what
 		// is left so that a process mounting many times does not leak descriptors.
 		server.Wait()
+		root.common.stopped.Store(true)
 		root.common.closeHandles()
 	}()
 	return server, nil

@@ -307,6 +307,7 @@ func (d *entryDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) 
 }
 
 func (d *entryDir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	d.v.t.warmDir(d.idx)
 	return openDir(d)
 }
 

@@ -766,3 +766,45 @@ func TestDirHandleSeekAndLookup(t *testing.T) {
 }
 
 const timeHour = time.Hour
+
+// Opening a folder looks up the sizes of its files and, in the background, those of its
+// subfolders' files, each once: the attributes a listing then asks for cost nothing more.
+func TestOpendirWarmsSizes(t *testing.T) {
+	src := newFixture("b")
+	root, _ := newTestRoot(t, Options{}, Backup{Source: src})
+	const dir = "Library/"
+	var want []fixtureEntry // files of HomeDomain/Library and of its subfolders
+	for _, f := range fixtureEntries() {
+		rest, ok := strings.CutPrefix(f.path, dir)
+		if ok && f.domain == "HomeDomain" && f.kind == manifest.KindFile && strings.Count(rest, "/") <= 1 {
+			want = append(want, f)
+		}
+	}
+	if len(want) < 4 {
+		t.Fatalf("fixture has %d files under HomeDomain/%s, want a few at two depths", len(want), dir)
+	}
+	lib := mustResolve(t, root, "domains/HomeDomain/Library").(*entryDir)
+	for range 2 { // the second open finds everything cached
+		if _, _, errno := lib.OpendirHandle(context.Background(), 0); errno != 0 {
+			t.Fatalf("opendir: %v", errno)
+		}
+	}
+	for i := 0; src.sizes.Load() < int64(len(want)) && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond) // the subfolders are warmed in the background
+	}
+	if got := src.sizes.Load(); got != int64(len(want)) {
+		t.Fatalf("FileSize called %d times after opening the folder, want %d (once per file)", got, len(want))
+	}
+	for _, f := range want {
+		n := resolvePath(t, root, "domains/HomeDomain/"+f.path)
+		if n == nil {
+			continue // a name the mount cannot show
+		}
+		if a := attrOf(n); a.Size != uint64(len(f.data)) {
+			t.Errorf("%s: size %d, want %d", f.path, a.Size, len(f.data))
+		}
+	}
+	if got := src.sizes.Load(); got != int64(len(want)) {
+		t.Errorf("stat after the warm-up called FileSize %d more times", got-int64(len(want)))
+	}
+}

@@ -28,6 +28,9 @@ type mountCommon struct {
 	// RELEASE asynchronously after close(2); those still queued when the filesystem is
 	// unmounted never arrive, so Mount closes what is left once the server stops.
 	open sync.Map // *fileHandle -> struct{}
+
+	// stopped is set when the server has stopped: background size look-ups end early.
+	stopped atomic.Bool
 }
 
 // closeHandles closes every handle still open: the server has stopped.
@@ -65,6 +68,12 @@ type tree struct {
 	subdirs []atomic.Int32
 	sizeErr sync.Map // int32 -> error: why FileSize failed
 	logged  sync.Map // int32 -> struct{}: entries whose read failure was logged
+
+	// sizeSlots bounds the FileSize calls that warmSizes runs at once, over every
+	// listing of this backup in progress; warming maps a folder whose files' sizes are
+	// being looked up to a channel closed when they are known.
+	sizeSlots chan struct{}
+	warming   sync.Map // int32 -> chan struct{}
 }
 
 // photosPath is where the Camera Roll keeps DCIM folders inside CameraRollDomain.
@@ -98,6 +107,7 @@ func newTree(c *mountCommon, src Source, id string) *tree {
 		inApps:    map[string]bool{},
 		sizes:     make([]atomic.Int64, n),
 		subdirs:   make([]atomic.Int32, n),
+		sizeSlots: make(chan struct{}, sizeWorkers),
 	}
 	var bytes uint64
 	for i := 0; i < n; i++ {
@@ -325,6 +335,75 @@ func (t *tree) size(idx int32) int64 {
 	}
 	t.sizes[idx].Store(n + 1)
 	return n
+}
+
+// warmDir makes sure the sizes of the files in folder dir are known, looking them up in
+// parallel (warmSizes), then starts the same for its subfolders in the background: a
+// walk such as ls -lR, find or du opens them next, and finds their sizes ready instead
+// of waiting for each folder's disk reads in turn. The look-ahead is one level, so
+// listing one folder never reads more than its grandchildren's blobs.
+func (t *tree) warmDir(dir int32) {
+	t.warmFolder(dir)
+	go func() {
+		for _, c := range t.ix.Children(dir) {
+			if t.c.stopped.Load() {
+				return
+			}
+			if t.ix.Entry(c).Kind == manifest.KindDir {
+				t.warmFolder(c)
+			}
+		}
+	}()
+}
+
+// warmFolder looks up the sizes of dir's files, or waits for the look-up already under
+// way for it, so that no blob is read twice for one folder.
+func (t *tree) warmFolder(dir int32) {
+	done := make(chan struct{})
+	if prev, busy := t.warming.LoadOrStore(dir, done); busy {
+		<-prev.(chan struct{})
+		return
+	}
+	t.warmSizes(t.ix.Children(dir))
+	t.warming.Delete(dir) // a later call finds every size cached: a scan, no reads
+	close(done)
+}
+
+// sizeWorkers is how many file sizes warmSizes looks up at once: enough to keep the
+// queue of an SSD or a virtual disk full, few enough to be harmless on a spinning one.
+const sizeWorkers = 32
+
+// warmSizes looks up, in parallel, the sizes not yet known of the files among entries.
+// A listing (READDIRPLUS) asks for its children's attributes one by one, and the size of
+// an encrypted file costs a read of its blob's last block (of a plain one, a stat of
+// its blob): done one at a time on a cold cache, ls -lR of 100,000 files waits for
+// 100,000 disk latencies in a row. Done here, when the folder is opened, the reads
+// overlap and the listing finds every size cached.
+func (t *tree) warmSizes(entries []int32) {
+	var todo []int32
+	for _, c := range entries {
+		if t.sizes[c].Load() == 0 && t.ix.Entry(c).Kind == manifest.KindFile {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 1 {
+		t.size(todo[0]) // no worker needed
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(sizeWorkers, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.sizeSlots <- struct{}{}
+			defer func() { <-t.sizeSlots }()
+			for i := next.Add(1) - 1; i < int64(len(todo)) && !t.c.stopped.Load(); i = next.Add(1) - 1 {
+				t.size(todo[i])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // dirLinks is 2 + the number of subdirectories of a directory entry, cached.

@@ -16,14 +16,14 @@
 #
 # Environment:
 #   BENCH_RUNS=N        runs per workload (default 3; kernels use max(N, 5))
-#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w7)
+#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # decimal points in $EPOCHREALTIME and awk, whatever the user's locale
 
 RUNS=${BENCH_RUNS:-3}
 KRUNS=$((RUNS > 5 ? RUNS : 5))
-ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7}
+ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7 w8}
 BENCH=.bench
 FIX=$BENCH/fixtures
 MNT=$PWD/$BENCH/mnt
@@ -32,6 +32,7 @@ ROWS=$BENCH/rows.tsv
 BIN=./bin/iosbackup
 GEN=$BENCH/genbackup
 TOOL=$BENCH/benchtool
+SIM=$BENCH/devicesim
 KTEST=$BENCH/bench.test
 # Bump when a fixture's content changes in a way its generator command does not show.
 FIXTURE_VERSION=1
@@ -261,6 +262,7 @@ say "median of $RUNS runs per workload ($KRUNS for the kernels); commands and ti
 say "building the helpers"
 run go build -o "$GEN" ./internal/gen/cmd/genbackup
 run go build -o "$TOOL" ./internal/bench/cmd/benchtool
+run go build -o "$SIM" ./internal/devicesim/cmd/devicesim
 run go test -c -o "$KTEST" ./internal/bench
 
 # ---------------------------------------------------------------- W1: AES-256-CBC
@@ -367,6 +369,7 @@ w3() {
 
 tree_fixtures() {
 	fixture tree100k-enc -encrypted -kdf fast -entries 100000 -seed 2
+	fixture tree100k-plain -entries 100000 -seed 2
 	local ext=$FIX/tree100k-extract stamp=$FIX/tree100k-extract.ok
 	if [ ! -f "$stamp" ] || [ "$stamp" -ot "$FIX/tree100k-enc.ok" ]; then
 		say "  extracting tree100k-enc to local disk"
@@ -377,7 +380,7 @@ tree_fixtures() {
 }
 
 w4() {
-	say "W4 ls -lR, find, du -s over 100,000 entries: mounted (encrypted) vs extracted on local disk"
+	say "W4 ls -lR, find, du -s over 100,000 entries: mounted (encrypted; ls -lR also unencrypted) vs extracted on local disk"
 	say "   cold = drop_caches (3) + fresh mount; warm = the same command again"
 	tree_fixtures
 	local ext=$FIX/tree100k-extract
@@ -388,7 +391,7 @@ w4() {
 	mnt_down "$MP"
 	say "   entries: $nm under the mount's domains/, $nl extracted"
 	declare -A cold=() warm=()
-	local i c key flags=()
+	local i c key fx flags=()
 	local -A cmd=([ls]="ls -lR" [find]="find" [du]="du -s")
 	for i in $(seq "$RUNS"); do
 		for c in ls find du; do
@@ -397,15 +400,16 @@ w4() {
 			drop_all
 			timed "${argv[@]}" "$ext"; cold[local-$c]+=" $T"
 			timed "${argv[@]}" "$ext"; warm[local-$c]+=" $T"
-			for key in xon xoff; do
-				if [ "$key" = xoff ]; then
-					[ "$c" = ls ] || continue # find and du ask for no xattrs
-					flags=(--no-xattrs)
-				else
-					flags=()
-				fi
+			for key in xon xoff plain; do
+				fx=tree100k-enc flags=()
+				case $key in
+				xoff) flags=(--no-xattrs) ;;
+				plain) fx=tree100k-plain ;;
+				esac
+				# find and du ask for no xattrs; the plain backup is for comparison.
+				[ "$key" = xon ] || [ "$c" = ls ] || continue
 				drop_all
-				mnt_up w4 tree100k-enc "${flags[@]}"
+				mnt_up w4 "$fx" "${flags[@]}"
 				timed "${argv[@]}" "$MP/domains"; cold[$key-$c]+=" $T"
 				timed "${argv[@]}" "$MP/domains"; warm[$key-$c]+=" $T"
 				mnt_down "$MP"
@@ -414,14 +418,15 @@ w4() {
 	done
 	local label mode lc lw mc mw
 	for c in ls find du; do
-		for key in xon xoff; do
-			if [ "$key" = xoff ] && [ "$c" != ls ]; then continue; fi
+		for key in xon xoff plain; do
+			if [ "$key" != xon ] && [ "$c" != ls ]; then continue; fi
 			# shellcheck disable=SC2086
 			lc=$(median ${cold[local-$c]}); lw=$(median ${warm[local-$c]})
 			# shellcheck disable=SC2086
 			mc=$(median ${cold[$key-$c]}); mw=$(median ${warm[$key-$c]})
 			mode="xattrs on"
 			if [ "$key" = xoff ]; then mode="--no-xattrs"; fi
+			if [ "$key" = plain ]; then mode="unencrypted backup, xattrs on"; fi
 			label="${cmd[$c]}"
 			ratio_row "W4 $label cold ($mode)" "$(calc '%.3f s' "$mc")" "$(calc '%.3f s' "$lc")" "$(calc '%.2f' "$mc / $lc")" "<=" 1.5
 			ratio_row "W4 $label warm ($mode)" "$(calc '%.3f s' "$mw")" "$(calc '%.3f s' "$lw")" "$(calc '%.2f' "$mw / $lw")" "<=" 1.2
@@ -626,9 +631,61 @@ w7() {
 	row "W7 unlock with key (backup.Open, in Go)" "$g ms" "-" "-" "<= 50 ms" "$(meets "$g" "<=" 50)"
 }
 
+# ---------------------------------------------------------------- W8: capture
+
+w8() {
+	say "W8 full capture from the simulated device over a unix socket (TLS): iosbackup capture vs idevicebackup2"
+	if ! command -v idevicebackup2 > /dev/null; then
+		say "   idevicebackup2 is missing (apt-get install libimobiledevice-utils)"
+		return 1
+	fi
+	fixture capture-src -entries 5000 -big 256M -seed 6
+	local sock=$BENCH/w8-mux.sock simlog=$BENCH/w8-devicesim.log out=$BENCH/w8-out
+	rm -f "$sock"
+	show "$SIM" --socket "$sock" --from "$FIX/capture-src" "&"
+	"$SIM" --socket "$sock" --from "$FIX/capture-src" > "$simlog" 2>&1 &
+	SIMPID=$!
+	trap 'kill "$SIMPID" 2> /dev/null || true' EXIT # this workload's subshell
+	local i
+	for i in $(seq 100); do
+		grep -q '^devicesim ready' "$simlog" && break
+		sleep 0.1
+	done
+	grep -q '^devicesim ready' "$simlog" || { say "   devicesim did not start: $(cat "$simlog")"; return 1; }
+	local udid
+	udid=$(sed -n 's/.* udid=\([^ ]*\) .*/\1/p' "$simlog")
+	local ours=() theirs=() bytes files
+	for i in $(seq "$RUNS"); do
+		rm -rf "$out" && mkdir -p "$out/ours" "$out/theirs"
+		timed env "USBMUXD_SOCKET_ADDRESS=unix://$sock" "$BIN" capture --full --progress none "$out/ours"
+		ours+=("$T")
+		# libusbmuxd spells a unix socket UNIX:PATH, go-ios unix://PATH.
+		timed env "USBMUXD_SOCKET_ADDRESS=UNIX:$sock" idevicebackup2 backup --full "$out/theirs"
+		theirs+=("$T")
+	done
+	# Both must hold the same files, or the times mean nothing (Info.plist is each host's own,
+	# Status.plist and Manifest.plist carry dates).
+	show diff -r -x Info.plist -x Status.plist -x Manifest.plist "$out/ours/$udid" "$out/theirs/$udid"
+	if ! diff -r -q -x Info.plist -x Status.plist -x Manifest.plist "$out/ours/$udid" "$out/theirs/$udid" >> "$LOG"; then
+		say "   W8: the two captures differ (see $LOG)"
+		return 1
+	fi
+	bytes=$(find "$out/ours/$udid" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+	files=$(find "$out/ours/$udid" -type f | wc -l)
+	say "   each capture: $files files, $((bytes / 1000000)) MB"
+	local o t
+	o=$(median "${ours[@]}")
+	t=$(median "${theirs[@]}")
+	ratio_row "W8 capture MB/s vs idevicebackup2" "$(calc '%.0f MB/s' "$bytes / 1e6 / $o")" "$(calc '%.0f MB/s' "$bytes / 1e6 / $t")" \
+		"$(calc '%.2f' "$t / $o")" ">=" 1.0
+	ratio_row "W8 capture files/s vs idevicebackup2" "$(calc '%.0f files/s' "$files / $o")" "$(calc '%.0f files/s' "$files / $t")" \
+		"$(calc '%.2f' "$t / $o")" "-" "-"
+	rm -rf "$out"
+}
+
 # ---------------------------------------------------------------- run and report
 
-for w in w1 w7 w2 w3 w4 w5 w6; do
+for w in w1 w7 w2 w3 w4 w5 w6 w8; do
 	workload "$w"
 done
 
