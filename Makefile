@@ -5,7 +5,7 @@ BIN     := bin/iosbackup
 DEMO    := .demo
 PKGS    := ./...
 
-.PHONY: all build test vet fmt-check race cross demo bench fuzz clean
+.PHONY: all build test vet fmt-check tidy-check race cross demo bench fuzz clean
 
 all: build
 
@@ -14,7 +14,7 @@ build:
 
 # The whole suite: formatting, vet, unit and real-mount tests (mount tests run with the
 # race detector), fuzz seed corpora, and the macOS build.
-test: fmt-check vet cross
+test: fmt-check tidy-check vet cross
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) race
 
@@ -26,6 +26,10 @@ race:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# go.mod and go.sum say exactly what the code imports.
+tidy-check:
+	$(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -114,6 +114,9 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*fuse.Server, error
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
 	}
+	if err := raiseReadahead(mountpoint); err != nil && opt.Debug {
+		logger.Printf("iosbackup: %v (sequential reads stay at the kernel's default readahead)", err)
+	}
 	go func() {
 		// Releases still queued in the kernel at unmount never arrive: close what
 		// is left so that a process mounting many times does not leak descriptors.
