@@ -501,6 +501,12 @@ w5() {
 		n=${n%%-*}
 		local kind=${fx##*-}
 		if [ "$n" = 1m ]; then
+			# What the peak RSS holds: the index's live heap, Entry structs apart.
+			local hk=() hp
+			if [ -f "$FIX/$fx.key" ]; then hk=(-key-file "$FIX/$fx.key"); fi
+			capture hp "$TOOL" heap "${hk[@]}" "$FIX/$fx" 2>> "$LOG"
+			read -r hl he hs hr <<< "$hp"
+			say "   $fx: live heap after load $hl MiB = $he MiB of manifest.Entry ($hs B each) + $hr MiB of paths, keys and index arrays"
 			local budget
 			budget=$(calc '%.2f' "3 + $dec")
 			row "W5 ready, ${n} entries, $kind" "$(calc '%.2f s' "$t")" "-" "-" "<= $budget s (3 s + $(calc '%.2f' "$dec") s decrypt)" "$(meets "$t" "<=" "$budget")"

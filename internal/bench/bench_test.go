@@ -205,3 +205,20 @@ func TestUnlockAndManifestTimes(t *testing.T) {
 		t.Errorf("ManifestDecryptTime decrypted %d bytes; Manifest.db has %d", n, st.Size())
 	}
 }
+
+func TestIndexHeapCountsTheEntries(t *testing.T) {
+	truth := genEncrypted(t)
+	h, err := IndexHeap(truth.Dir, truth.DerivedKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Entries != len(truth.Entries) {
+		t.Errorf("IndexHeap saw %d entries; the generator wrote %d", h.Entries, len(truth.Entries))
+	}
+	if h.EntryBytes == 0 || h.Live < h.EntryBytes {
+		t.Errorf("live heap %d B smaller than its %d B of entries", h.Live, h.EntryBytes)
+	}
+	if _, err := IndexHeap(truth.Dir, bytes.Repeat([]byte{1}, 32)); err == nil {
+		t.Error("a wrong key opened the backup")
+	}
+}

@@ -11,8 +11,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
+	"unsafe"
 
 	"iosbackup/backup"
 	"iosbackup/decrypt"
@@ -257,4 +259,32 @@ func encryptCBC(dst io.Writer, src io.Reader, key []byte) error {
 			return nil
 		}
 	}
+}
+
+// HeapReport is what a loaded backup keeps live.
+type HeapReport struct {
+	Entries    int
+	EntrySize  uintptr // bytes of one manifest.Entry
+	EntryBytes uint64  // Entries * EntrySize
+	Live       uint64  // heap in use after a collection, the backup still referenced
+}
+
+// IndexHeap opens the backup in dir (with kek when it is encrypted), collects garbage
+// and reports the live heap and the part of it that is Entry structs.
+func IndexHeap(dir string, kek []byte) (HeapReport, error) {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := backup.Open(dir, backup.Options{Key: kek})
+	if err != nil {
+		return HeapReport{}, err
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	n := b.Index.Len()
+	size := unsafe.Sizeof(manifest.Entry{})
+	r := HeapReport{Entries: n, EntrySize: size, EntryBytes: uint64(n) * uint64(size), Live: after.HeapAlloc - before.HeapAlloc}
+	runtime.KeepAlive(b)
+	return r, nil
 }

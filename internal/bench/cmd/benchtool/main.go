@@ -13,6 +13,7 @@
 //	                                             make D/P of an encrypted backup hold FILE
 //	benchtool cbc [-size N] [-time D] ours|stdlib
 //	                                             AES-256-CBC decryption on one core: MB/s
+//	benchtool heap [-key-file K] BACKUP          what the loaded index holds: live MiB
 //
 // Keys are read from files (hex, as `iosbackup key` prints them), never from argv.
 package main
@@ -49,6 +50,8 @@ func main() {
 		err = replace(args)
 	case "cbc":
 		err = cbc(args)
+	case "heap":
+		err = heap(args)
 	default:
 		usage()
 	}
@@ -59,7 +62,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: benchtool dropcache|seqread|randread|unlock|manifest-decrypt|replace|cbc ... (see the package comment)")
+	fmt.Fprintln(os.Stderr, "usage: benchtool dropcache|seqread|randread|unlock|manifest-decrypt|replace|cbc|heap ... (see the package comment)")
 	os.Exit(2)
 }
 
@@ -246,5 +249,32 @@ func cbc(args []string) error {
 		return err
 	}
 	fmt.Printf("%.1f\n", mbps)
+	return nil
+}
+
+// heap opens a backup as a mount does and says what its index keeps live, split into
+// the Entry structs and the rest (paths, keys, the index's own arrays): the why of the
+// mount's peak RSS.
+func heap(args []string) error {
+	fs := flag.NewFlagSet("heap", flag.ContinueOnError)
+	keyFile := fs.String("key-file", "", "derived key (hex), for an encrypted backup")
+	if err := parse(fs, args, 1); err != nil {
+		return err
+	}
+	var kek []byte
+	if *keyFile != "" {
+		var err error
+		if kek, err = readKey(*keyFile); err != nil {
+			return err
+		}
+	}
+	h, err := bench.IndexHeap(fs.Arg(0), kek)
+	if err != nil {
+		return err
+	}
+	const mib = 1 << 20
+	fmt.Fprintf(os.Stderr, "live heap after loading %d entries: %.0f MiB = %.0f MiB of Entry structs (%d B each) + %.0f MiB of paths, keys and index\n",
+		h.Entries, float64(h.Live)/mib, float64(h.EntryBytes)/mib, h.EntrySize, float64(h.Live-h.EntryBytes)/mib)
+	fmt.Printf("%.0f %.0f %d %.0f\n", float64(h.Live)/mib, float64(h.EntryBytes)/mib, h.EntrySize, float64(h.Live-h.EntryBytes)/mib)
 	return nil
 }
