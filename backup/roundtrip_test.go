@@ -87,15 +87,15 @@ func checkAgainstTruth(t *testing.T, b *Backup, truth *gen.Truth) {
 			}
 			continue
 		}
-		if e.Mode != te.Mode || e.MTime != te.MTime || e.UID != te.UID || e.Target != te.Target {
+		if e.Mode != te.Mode || e.MTime != te.MTime || e.UID != te.UID || e.Target() != te.Target {
 			t.Fatalf("%s/%s: mode %o mtime %d uid %d target %q; want %o %d %d %q", te.Domain, te.Path,
-				e.Mode, e.MTime, e.UID, e.Target, te.Mode, te.MTime, te.UID, te.Target)
+				e.Mode, e.MTime, e.UID, e.Target(), te.Mode, te.MTime, te.UID, te.Target)
 		}
 		if e.Size != te.RecordedSize {
 			t.Fatalf("%s/%s: recorded size %d, want %d", te.Domain, te.Path, e.Size, te.RecordedSize)
 		}
-		if fmt.Sprint(e.XAttrs) != fmt.Sprint(te.XAttrs) {
-			t.Fatalf("%s/%s: xattrs %v, want %v", te.Domain, te.Path, e.XAttrs, te.XAttrs)
+		if fmt.Sprint(e.XAttrs()) != fmt.Sprint(te.XAttrs) {
+			t.Fatalf("%s/%s: xattrs %v, want %v", te.Domain, te.Path, e.XAttrs(), te.XAttrs)
 		}
 		if te.Kind != manifest.KindFile {
 			continue

@@ -145,8 +145,8 @@ func newFixture(name string) *fakeSource {
 			Domain: f.domain, Path: f.path, ID: manifest.ComputeFileID(f.domain, f.path),
 			Kind: f.kind, Mode: mode, UID: 501, GID: 501, Size: int64(len(f.data)),
 			Birth: 1_600_000_000 + int64(i), MTime: 1_650_000_000 + int64(i), CTime: 1_660_000_000 + int64(i),
-			Target: f.target, XAttrs: f.xattrs,
 		})
+		entries[len(entries)-1].SetExtra(f.target, nil, f.xattrs)
 		if f.kind == manifest.KindFile && !f.missing {
 			data[f.domain+"/"+f.path] = []byte(f.data)
 		}

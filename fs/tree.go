@@ -115,7 +115,7 @@ func newTree(c *mountCommon, src Source, id string) *tree {
 		if e.MTime > t.when {
 			t.when = e.MTime
 		}
-		if len(e.XAttrs) > 0 {
+		if len(e.XAttrs()) > 0 {
 			t.xattrs = true
 		}
 		if e.Kind == manifest.KindFile && e.Size > 0 {
@@ -524,7 +524,7 @@ func (t *tree) deviceWinner(idx int32) bool {
 // link is in, so following it never leaves the mount.
 func (t *tree) linkTarget(e *manifest.Entry, viewPath string) string {
 	if t.c.opt.RawSymlinks {
-		return e.Target
+		return e.Target()
 	}
 	return relativePath(path.Dir(viewPath), "device"+strings.TrimSuffix(t.deviceTarget(e), "/"))
 }
@@ -532,7 +532,7 @@ func (t *tree) linkTarget(e *manifest.Entry, viewPath string) string {
 // deviceTarget is the absolute device path a symlink points at. A relative target is
 // resolved from the link's own device folder; ".." never climbs above the device root.
 func (t *tree) deviceTarget(e *manifest.Entry) string {
-	target := e.Target
+	target := e.Target()
 	if i := strings.IndexByte(target, 0); i >= 0 {
 		target = target[:i]
 	}

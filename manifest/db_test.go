@@ -199,13 +199,13 @@ func compareWithPython(t *testing.T, entries []Entry) {
 	}
 	for _, e := range entries {
 		var xa map[string]string
-		for k, v := range e.XAttrs {
+		for k, v := range e.XAttrs() {
 			if xa == nil {
 				xa = map[string]string{}
 			}
 			xa[k] = hex.EncodeToString(v)
 		}
-		got := rec{e.ID.String(), hex.EncodeToString(e.WrappedKey), hex.EncodeToString(e.Digest), e.Target,
+		got := rec{e.ID.String(), hex.EncodeToString(e.WrappedKey), hex.EncodeToString(e.Digest()), e.Target(),
 			int64(e.Mode), int64(e.UID), int64(e.GID), int64(e.Inode), e.Size, e.Birth, e.MTime, e.CTime, e.ProtectionClass, xa}
 		if !reflect.DeepEqual(got, want[got.ID]) {
 			t.Fatalf("%s/%s:\ngot    %+v\npython %+v", e.Domain, e.Path, got, want[got.ID])

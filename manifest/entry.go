@@ -61,21 +61,19 @@ func (id FileID) String() string { return hex.EncodeToString(id[:]) }
 // Entry is one row of a manifest: a file, directory or symlink of one domain.
 //
 // It is deliberately compact (a million of them must fit in a few hundred MB): the
-// domain string is interned by the reader, extended attributes are usually nil, and the
-// fields are grouped by size so that the struct has no padding (184 bytes, not 200:
-// 16 MB per million entries).
+// domain string is interned by the reader, what most rows lack (a symlink target, a
+// digest, extended attributes) sits behind one pointer, and the fields are grouped by
+// size so that the struct has no padding (144 bytes: 184 with those three inline,
+// 40 MB more per million entries).
 type Entry struct {
 	Domain string // e.g. "HomeDomain", "AppDomain-com.example.app"
 	Path   string // relative path inside the domain; "" is the domain root
-	// Target is a symlink's target: an absolute device path.
-	Target string
 	// WrappedKey is the 40-byte RFC 3394 wrapped per-file key of an encrypted backup,
 	// without the 4-byte class prefix; nil when the file is not encrypted.
 	WrappedKey []byte
-	// Digest is the SHA-1 of the contents when the writer recorded one.
-	Digest []byte
-	// XAttrs are the extended attributes, name -> value; nil when there are none.
-	XAttrs map[string][]byte
+	// Extra is nil unless the row has a target, a digest or extended attributes:
+	// read them with Target, Digest and XAttrs, set them with SetExtra.
+	Extra *EntryExtra
 
 	Inode uint64
 	// Size is what the manifest claims. For encrypted files it is NOT the plaintext
@@ -95,6 +93,56 @@ type Entry struct {
 	Kind Kind
 	// Synthetic marks a directory the manifest did not list but a child implies.
 	Synthetic bool
+}
+
+// EntryExtra is the part of an Entry that most rows do not have.
+type EntryExtra struct {
+	// Target is a symlink's target: an absolute device path.
+	Target string
+	// Digest is the SHA-1 of the contents when the writer recorded one.
+	Digest []byte
+	// XAttrs are the extended attributes, name -> value; nil when there are none.
+	XAttrs map[string][]byte
+}
+
+// Target is a symlink's target ("" for other entries).
+func (e *Entry) Target() string {
+	if e.Extra == nil {
+		return ""
+	}
+	return e.Extra.Target
+}
+
+// Digest is the SHA-1 of the contents the writer recorded, or nil.
+func (e *Entry) Digest() []byte {
+	if e.Extra == nil {
+		return nil
+	}
+	return e.Extra.Digest
+}
+
+// XAttrs are the extended attributes, name -> value, or nil.
+func (e *Entry) XAttrs() map[string][]byte {
+	if e.Extra == nil {
+		return nil
+	}
+	return e.Extra.XAttrs
+}
+
+// SetExtra records a target, a digest and extended attributes; Extra stays nil when
+// all three are empty.
+func (e *Entry) SetExtra(target string, digest []byte, xattrs map[string][]byte) {
+	if len(digest) == 0 {
+		digest = nil
+	}
+	if len(xattrs) == 0 {
+		xattrs = nil
+	}
+	if target == "" && digest == nil && xattrs == nil {
+		e.Extra = nil
+		return
+	}
+	e.Extra = &EntryExtra{Target: target, Digest: digest, XAttrs: xattrs}
 }
 
 // Perm returns the permission bits (without the file-type bits).

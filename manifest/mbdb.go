@@ -135,14 +135,13 @@ func (m *mbdbReader) record(e *Entry, domains map[string]string) (ok bool, err e
 	if e.Path, err = m.string(); err != nil {
 		return false, err
 	}
-	if e.Target, err = m.string(); err != nil {
+	target, err := m.string()
+	if err != nil {
 		return false, err
 	}
-	if e.Digest, err = m.bytes(); err != nil {
+	digest, err := m.bytes()
+	if err != nil {
 		return false, err
-	}
-	if len(e.Digest) == 0 {
-		e.Digest = nil
 	}
 	key, err := m.bytes()
 	if err != nil {
@@ -156,6 +155,7 @@ func (m *mbdbReader) record(e *Entry, domains map[string]string) (ok bool, err e
 		}
 	}
 	mode, inode, uid, gid, mtime, ctime, birth, size, class, nprops := f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+	var xattrs map[string][]byte
 	for i := uint64(0); i < nprops; i++ {
 		name, err := m.string()
 		if err != nil {
@@ -165,14 +165,15 @@ func (m *mbdbReader) record(e *Entry, domains map[string]string) (ok bool, err e
 		if err != nil {
 			return false, err
 		}
-		if e.XAttrs == nil {
-			e.XAttrs = make(map[string][]byte, nprops)
+		if xattrs == nil {
+			xattrs = make(map[string][]byte, nprops)
 		}
 		if value == nil {
 			value = []byte{}
 		}
-		e.XAttrs[name] = value
+		xattrs[name] = value
 	}
+	e.SetExtra(target, digest, xattrs)
 	if size > math.MaxInt64 {
 		return false, fmt.Errorf("size %d out of range", size)
 	}

@@ -148,9 +148,7 @@ func decodeMBFile(data []byte, e *Entry) error {
 			e.ProtectionClass = class
 		}
 	}
-	e.Target = strings.Clone(target)
-	e.Digest = cloneBytes(digest)
-	e.XAttrs = xattrs
+	e.SetExtra(strings.Clone(target), cloneBytes(digest), xattrs)
 	return nil
 }
 

@@ -116,17 +116,19 @@ func decodeMBFileFast(data []byte, e *Entry, d *mbDecoder) bool {
 			out.ProtectionClass = binary.LittleEndian.Uint32(key)
 		}
 	}
+	var targetStr string
 	if target != noValue {
-		out.Target = a.p.stringValue(target)
+		targetStr = a.p.stringValue(target)
 	}
+	var digestCopy []byte
 	if digest != nil {
-		out.Digest = mem.clone(digest)
+		digestCopy = mem.clone(digest)
 	}
-	out.XAttrs = xattrs
 
 	e.Kind, e.Mode, e.UID, e.GID, e.Inode, e.Size = out.Kind, out.Mode, out.UID, out.GID, out.Inode, out.Size
 	e.Birth, e.MTime, e.CTime, e.ProtectionClass = out.Birth, out.MTime, out.CTime, out.ProtectionClass
-	e.WrappedKey, e.Target, e.Digest, e.XAttrs = out.WrappedKey, out.Target, out.Digest, out.XAttrs
+	e.WrappedKey = out.WrappedKey
+	e.SetExtra(targetStr, digestCopy, xattrs)
 	return true
 }
 

@@ -46,7 +46,7 @@ func sampleBlobs(t testing.TB) [][]byte {
 func dirtyEntry() Entry {
 	return Entry{Domain: "D", Path: "p", ID: FileID{1}, Kind: KindSymlink, Mode: 1, UID: 2, GID: 3,
 		Inode: 4, Size: 5, Birth: 6, MTime: 7, CTime: 8, ProtectionClass: 9, WrappedKey: []byte{9},
-		Target: "stale", Digest: []byte{9}, XAttrs: map[string][]byte{"stale": nil}, Synthetic: true}
+		Extra: &EntryExtra{Target: "stale", Digest: []byte{9}, XAttrs: map[string][]byte{"stale": nil}}, Synthetic: true}
 }
 
 // compareFastSlow decodes blob with both decoders from the same dirty entry. It

@@ -42,8 +42,9 @@ func appleFile(t testing.TB) ([]byte, Entry) {
 	want := Entry{
 		Kind: KindFile, Mode: 0o100644, UID: 501, GID: 501, Inode: 55569, Size: 1234,
 		Birth: 1610659523, MTime: 1610659524, CTime: 1610659525, ProtectionClass: 3,
-		WrappedKey: key[4:], Digest: digest,
-		XAttrs: map[string][]byte{"com.apple.assetsd.UUID": []byte("9D0B5740"), "user.empty": {}},
+		WrappedKey: key[4:],
+		Extra: &EntryExtra{Digest: digest,
+			XAttrs: map[string][]byte{"com.apple.assetsd.UUID": []byte("9D0B5740"), "user.empty": {}}},
 	}
 	return a.encode(t, root), want
 }
@@ -89,14 +90,14 @@ func mbfileVariants(t testing.TB) map[string]struct {
 	add("symlink", a.encode(t, map[string]any{
 		"Mode": int64(0o120755), "Target": a.add("/var/mobile/Containers/Data/Application/X/Library"),
 		"RelativePath": a.add("Library/link"),
-	}), Entry{Kind: KindSymlink, Mode: 0o120755, Target: "/var/mobile/Containers/Data/Application/X/Library"})
+	}), Entry{Kind: KindSymlink, Mode: 0o120755, Extra: &EntryExtra{Target: "/var/mobile/Containers/Data/Application/X/Library"}})
 
 	// Symlink whose Target is an NSString object, and $null as Digest.
 	a = newTestArchive()
 	str := a.add(map[string]any{"NS.string": "/private/var/x"})
 	add("NSString target, $null digest", a.encode(t, map[string]any{
 		"Mode": int64(0o120644), "Target": str, "Digest": plist.UID(0),
-	}), Entry{Kind: KindSymlink, Mode: 0o120644, Target: "/private/var/x"})
+	}), Entry{Kind: KindSymlink, Mode: 0o120644, Extra: &EntryExtra{Target: "/private/var/x"}})
 
 	// Numbers as unsigned, floating point, behind UIDs, and dates as NSDate.
 	a = newTestArchive()
@@ -122,13 +123,13 @@ func mbfileVariants(t testing.TB) map[string]struct {
 	dict := a.add(map[string]any{"NS.keys": []any{k1, k2}, "NS.objects": []any{v1, v2}})
 	add("archived xattr dictionary", a.encode(t, map[string]any{
 		"Mode": int64(0o100644), "ExtendedAttributes": dict,
-	}), Entry{Kind: KindFile, Mode: 0o100644, XAttrs: map[string][]byte{"com.apple.quarantine": {1, 2, 3}, "user.note": []byte("hello")}})
+	}), Entry{Kind: KindFile, Mode: 0o100644, Extra: &EntryExtra{XAttrs: map[string][]byte{"com.apple.quarantine": {1, 2, 3}, "user.note": []byte("hello")}}})
 
 	// Extended attributes as an NSData object wrapping the bplist, and an XML archive.
 	a = newTestArchive()
 	add("xattrs in NSData", a.encode(t, map[string]any{
 		"Mode": int64(0o100644), "ExtendedAttributes": a.nsData(mustBplist(t, map[string]any{"a": []byte("b")})),
-	}), Entry{Kind: KindFile, Mode: 0o100644, XAttrs: map[string][]byte{"a": []byte("b")}})
+	}), Entry{Kind: KindFile, Mode: 0o100644, Extra: &EntryExtra{XAttrs: map[string][]byte{"a": []byte("b")}}})
 	return out
 }
 
@@ -137,8 +138,8 @@ func TestDecodeMBFileVariants(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Start from a dirty entry: every field DecodeMBFile owns must be reset,
 			// and Domain/Path/ID must survive.
-			got := Entry{Domain: "D", Path: "p", ID: FileID{1}, Target: "stale", Digest: []byte{9},
-				WrappedKey: []byte{9}, XAttrs: map[string][]byte{"stale": nil}, ProtectionClass: 9, Size: 99}
+			got := Entry{Domain: "D", Path: "p", ID: FileID{1}, Extra: &EntryExtra{Target: "stale", Digest: []byte{9},
+				XAttrs: map[string][]byte{"stale": nil}}, WrappedKey: []byte{9}, ProtectionClass: 9, Size: 99}
 			if err := DecodeMBFile(v.blob, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -151,19 +152,22 @@ func TestDecodeMBFileVariants(t *testing.T) {
 	}
 }
 
-// normalize makes empty and nil slices compare equal.
+// normalize makes empty and nil slices compare equal (on a copy of the extras).
 func normalize(e Entry) Entry {
-	if len(e.Digest) == 0 {
-		e.Digest = nil
-	}
 	if len(e.WrappedKey) == 0 {
 		e.WrappedKey = nil
 	}
-	for k, v := range e.XAttrs {
-		if len(v) == 0 {
-			e.XAttrs[k] = nil
+	var xattrs map[string][]byte
+	for k, v := range e.XAttrs() {
+		if xattrs == nil {
+			xattrs = map[string][]byte{}
 		}
+		if len(v) == 0 {
+			v = nil
+		}
+		xattrs[k] = v
 	}
+	e.SetExtra(e.Target(), e.Digest(), xattrs)
 	return e
 }
 
@@ -173,11 +177,11 @@ func TestDecodeMBFileDoesNotAlias(t *testing.T) {
 	if err := DecodeMBFile(blob, &e); err != nil {
 		t.Fatal(err)
 	}
-	key, digest := append([]byte(nil), e.WrappedKey...), append([]byte(nil), e.Digest...)
+	key, digest := append([]byte(nil), e.WrappedKey...), append([]byte(nil), e.Digest()...)
 	for i := range blob {
 		blob[i] = 0
 	}
-	if !bytes.Equal(key, e.WrappedKey) || !bytes.Equal(digest, e.Digest) {
+	if !bytes.Equal(key, e.WrappedKey) || !bytes.Equal(digest, e.Digest()) {
 		t.Fatal("decoded slices alias the input blob")
 	}
 }
@@ -330,10 +334,10 @@ func TestDecodeMBFileMatchesSample(t *testing.T) {
 		} else if e.WrappedKey != nil {
 			t.Fatalf("%s: key out of nowhere", path)
 		}
-		if d, ok := root["Digest"]; ok != (e.Digest != nil) || ok && !bytes.Equal(objs[d.(plist.UID)].([]byte), e.Digest) {
+		if d, ok := root["Digest"]; ok != (e.Digest() != nil) || ok && !bytes.Equal(objs[d.(plist.UID)].([]byte), e.Digest()) {
 			t.Fatalf("%s: digest differs", path)
 		}
-		if tg, ok := root["Target"]; ok != (e.Target != "") || ok && objs[tg.(plist.UID)].(string) != e.Target {
+		if tg, ok := root["Target"]; ok != (e.Target() != "") || ok && objs[tg.(plist.UID)].(string) != e.Target() {
 			t.Fatalf("%s: target differs", path)
 		} else if ok {
 			symlinks++
@@ -347,10 +351,10 @@ func TestDecodeMBFileMatchesSample(t *testing.T) {
 			if _, err := plist.Unmarshal(objs[x.(plist.UID)].([]byte), &m); err != nil {
 				t.Fatal(err)
 			}
-			if len(m) == 0 || !reflect.DeepEqual(m, e.XAttrs) {
-				t.Fatalf("%s: xattrs differ: %v vs %v", path, m, e.XAttrs)
+			if len(m) == 0 || !reflect.DeepEqual(m, e.XAttrs()) {
+				t.Fatalf("%s: xattrs differ: %v vs %v", path, m, e.XAttrs())
 			}
-		} else if e.XAttrs != nil {
+		} else if e.XAttrs() != nil {
 			t.Fatalf("%s: xattrs out of nowhere", path)
 		}
 		n++

@@ -152,7 +152,7 @@ func (x *extractor) walk(i int32, selected bool) error {
 		if x.overwrite {
 			_ = x.root.Remove(name)
 		}
-		if err := x.root.Symlink(e.Target, name); err != nil {
+		if err := x.root.Symlink(e.Target(), name); err != nil {
 			warnf("%s: %v", name, err)
 			x.failed++
 			return nil

@@ -90,7 +90,7 @@ func printEntry(w io.Writer, b *backup.Backup, i int32, name string, long bool) 
 	line := fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s%s", modeString(e), e.UID, e.GID, size,
 		time.Unix(e.MTime, 0).Local().Format("2006-01-02 15:04"), name, suffix)
 	if e.Kind == manifest.KindSymlink {
-		line += " -> " + e.Target
+		line += " -> " + e.Target()
 	}
 	fmt.Fprintln(w, line)
 }
