@@ -306,7 +306,7 @@ func (b *Backup) fileKey(e *manifest.Entry) ([]byte, error) {
 	if b.keys == nil {
 		return nil, fmt.Errorf("%s/%s: %w", e.Domain, e.Path, ErrLocked)
 	}
-	key, err := b.keys.UnwrapFileKey(e.ProtectionClass, e.WrappedKey)
+	key, err := b.keys.UnwrapFileKey(e.ProtectionClass, e.WrappedKey[:])
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: file key: %w", e.Domain, e.Path, err)
 	}

@@ -205,7 +205,7 @@ func compareWithPython(t *testing.T, entries []Entry) {
 			}
 			xa[k] = hex.EncodeToString(v)
 		}
-		got := rec{e.ID.String(), hex.EncodeToString(e.WrappedKey), hex.EncodeToString(e.Digest()), e.Target(),
+		got := rec{e.ID.String(), hex.EncodeToString(e.WrappedKeyBytes()), hex.EncodeToString(e.Digest()), e.Target(),
 			int64(e.Mode), int64(e.UID), int64(e.GID), int64(e.Inode), e.Size, e.Birth, e.MTime, e.CTime, e.ProtectionClass, xa}
 		if !reflect.DeepEqual(got, want[got.ID]) {
 			t.Fatalf("%s/%s:\ngot    %+v\npython %+v", e.Domain, e.Path, got, want[got.ID])

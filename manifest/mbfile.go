@@ -153,11 +153,13 @@ func decodeMBFile(data []byte, e *Entry) error {
 }
 
 // splitEncryptionKey splits the 44-byte class prefix + wrapped key, copying the key.
-func splitEncryptionKey(k []byte) (class uint32, wrapped []byte, err error) {
+func splitEncryptionKey(k []byte) (class uint32, wrapped *[WrappedKeyLen]byte, err error) {
 	if len(k) != 4+WrappedKeyLen {
 		return 0, nil, fmt.Errorf("%d bytes, want %d (4-byte class + %d-byte wrapped key)", len(k), 4+WrappedKeyLen, WrappedKeyLen)
 	}
-	return binary.LittleEndian.Uint32(k), cloneBytes(k[4:]), nil
+	wrapped = new([WrappedKeyLen]byte)
+	copy(wrapped[:], k[4:])
+	return binary.LittleEndian.Uint32(k), wrapped, nil
 }
 
 // kindFromMode reads the file type bits of st_mode; 0 when they name no type we show.

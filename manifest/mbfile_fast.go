@@ -111,7 +111,7 @@ func decodeMBFileFast(data []byte, e *Entry, d *mbDecoder) bool {
 		if len(key) != 4+WrappedKeyLen {
 			return false
 		}
-		out.WrappedKey = mem.clone(key[4:])
+		out.WrappedKey = (*[WrappedKeyLen]byte)(mem.clone(key[4:]))
 		if out.ProtectionClass == 0 {
 			out.ProtectionClass = binary.LittleEndian.Uint32(key)
 		}

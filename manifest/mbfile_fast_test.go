@@ -45,7 +45,7 @@ func sampleBlobs(t testing.TB) [][]byte {
 // touches Domain, Path, ID or Synthetic, shows.
 func dirtyEntry() Entry {
 	return Entry{Domain: "D", Path: "p", ID: FileID{1}, Kind: KindSymlink, Mode: 1, UID: 2, GID: 3,
-		Inode: 4, Size: 5, Birth: 6, MTime: 7, CTime: 8, ProtectionClass: 9, WrappedKey: []byte{9},
+		Inode: 4, Size: 5, Birth: 6, MTime: 7, CTime: 8, ProtectionClass: 9, WrappedKey: &[WrappedKeyLen]byte{9},
 		Extra: &EntryExtra{Target: "stale", Digest: []byte{9}, XAttrs: map[string][]byte{"stale": nil}}, Synthetic: true}
 }
 

@@ -42,7 +42,7 @@ func appleFile(t testing.TB) ([]byte, Entry) {
 	want := Entry{
 		Kind: KindFile, Mode: 0o100644, UID: 501, GID: 501, Inode: 55569, Size: 1234,
 		Birth: 1610659523, MTime: 1610659524, CTime: 1610659525, ProtectionClass: 3,
-		WrappedKey: key[4:],
+		WrappedKey: (*[WrappedKeyLen]byte)(key[4:]),
 		Extra: &EntryExtra{Digest: digest,
 			XAttrs: map[string][]byte{"com.apple.assetsd.UUID": []byte("9D0B5740"), "user.empty": {}}},
 	}
@@ -76,14 +76,14 @@ func mbfileVariants(t testing.TB) map[string]struct {
 	keyObj := a.add(map[string]any{"NS.data": keyBytes, "$class": class})
 	add("NS.data behind UID, no ProtectionClass", a.encode(t, map[string]any{
 		"Mode": int64(0o100600), "EncryptionKey": keyObj, "Size": uint64(7),
-	}), Entry{Kind: KindFile, Mode: 0o100600, Size: 7, ProtectionClass: 4, WrappedKey: key[4:]})
+	}), Entry{Kind: KindFile, Mode: 0o100600, Size: 7, ProtectionClass: 4, WrappedKey: (*[WrappedKeyLen]byte)(key[4:])})
 
 	// ProtectionClass 0 with a key: the prefix wins.
 	a = newTestArchive()
 	key = key44(2, 0x80)
 	add("ProtectionClass 0 with key", a.encode(t, map[string]any{
 		"Mode": int64(0o100644), "ProtectionClass": int64(0), "EncryptionKey": a.nsData(key),
-	}), Entry{Kind: KindFile, Mode: 0o100644, ProtectionClass: 2, WrappedKey: key[4:]})
+	}), Entry{Kind: KindFile, Mode: 0o100644, ProtectionClass: 2, WrappedKey: (*[WrappedKeyLen]byte)(key[4:])})
 
 	// Symlink, Target as a plain string behind a UID.
 	a = newTestArchive()
@@ -139,7 +139,7 @@ func TestDecodeMBFileVariants(t *testing.T) {
 			// Start from a dirty entry: every field DecodeMBFile owns must be reset,
 			// and Domain/Path/ID must survive.
 			got := Entry{Domain: "D", Path: "p", ID: FileID{1}, Extra: &EntryExtra{Target: "stale", Digest: []byte{9},
-				XAttrs: map[string][]byte{"stale": nil}}, WrappedKey: []byte{9}, ProtectionClass: 9, Size: 99}
+				XAttrs: map[string][]byte{"stale": nil}}, WrappedKey: &[WrappedKeyLen]byte{9}, ProtectionClass: 9, Size: 99}
 			if err := DecodeMBFile(v.blob, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -152,11 +152,8 @@ func TestDecodeMBFileVariants(t *testing.T) {
 	}
 }
 
-// normalize makes empty and nil slices compare equal (on a copy of the extras).
+// normalize makes empty and nil slices of the extras compare equal (on a copy).
 func normalize(e Entry) Entry {
-	if len(e.WrappedKey) == 0 {
-		e.WrappedKey = nil
-	}
 	var xattrs map[string][]byte
 	for k, v := range e.XAttrs() {
 		if xattrs == nil {
@@ -177,11 +174,11 @@ func TestDecodeMBFileDoesNotAlias(t *testing.T) {
 	if err := DecodeMBFile(blob, &e); err != nil {
 		t.Fatal(err)
 	}
-	key, digest := append([]byte(nil), e.WrappedKey...), append([]byte(nil), e.Digest()...)
+	key, digest := append([]byte(nil), e.WrappedKeyBytes()...), append([]byte(nil), e.Digest()...)
 	for i := range blob {
 		blob[i] = 0
 	}
-	if !bytes.Equal(key, e.WrappedKey) || !bytes.Equal(digest, e.Digest()) {
+	if !bytes.Equal(key, e.WrappedKeyBytes()) || !bytes.Equal(digest, e.Digest()) {
 		t.Fatal("decoded slices alias the input blob")
 	}
 }
@@ -328,7 +325,7 @@ func TestDecodeMBFileMatchesSample(t *testing.T) {
 		if k, ok := root["EncryptionKey"]; ok {
 			withKey++
 			nsdata := objs[k.(plist.UID)].(map[string]any)["NS.data"].([]byte)
-			if !bytes.Equal(e.WrappedKey, nsdata[4:]) || binary.LittleEndian.Uint32(nsdata) != e.ProtectionClass {
+			if !bytes.Equal(e.WrappedKeyBytes(), nsdata[4:]) || binary.LittleEndian.Uint32(nsdata) != e.ProtectionClass {
 				t.Fatalf("%s: key differs", path)
 			}
 		} else if e.WrappedKey != nil {
@@ -401,9 +398,6 @@ func FuzzDecodeMBFile(f *testing.F) {
 		var e Entry
 		if err := DecodeMBFile(data, &e); err != nil {
 			return
-		}
-		if e.WrappedKey != nil && len(e.WrappedKey) != WrappedKeyLen {
-			t.Fatalf("wrapped key of %d bytes", len(e.WrappedKey))
 		}
 		if e.Kind != kindFromMode(e.Mode) {
 			t.Fatalf("kind %v for mode %o", e.Kind, e.Mode)

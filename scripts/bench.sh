@@ -496,7 +496,7 @@ w5() {
 			mnt_down "$MP"
 		done
 		t=$(median "${ts[@]}")
-		h=$(calc '%.0f' "$(median "${hw[@]}") / 1024")
+		h=$(calc '%.0f' "$(median "${hw[@]}") * 1024 / 1e6") # VmHWM is in KiB; MB are 10^6 bytes, as in the target
 		local n=${fx#tree}
 		n=${n%%-*}
 		local kind=${fx##*-}

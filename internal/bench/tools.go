@@ -202,7 +202,7 @@ func ReplaceContents(dir string, kek []byte, domain, path string, src io.Reader)
 	if err != nil {
 		return err
 	}
-	key, err := ck.UnwrapFileKey(e.ProtectionClass, e.WrappedKey)
+	key, err := ck.UnwrapFileKey(e.ProtectionClass, e.WrappedKey[:])
 	if err != nil {
 		return fmt.Errorf("%s: %s/%s: file key: %w", dir, domain, path, err)
 	}
