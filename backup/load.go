@@ -14,7 +14,7 @@ import (
 // load reads the manifest into the index.
 //
 // A Manifest.db is read by manifest.ReadDBEntries into one slice sized from its row
-// count, which NewIndex then sorts in place: a million entries (200 bytes each) are
+// count, which NewIndex then sorts in place: a million entries (128 bytes each) are
 // held once, not copied by append's doubling or into a second slice.
 func (b *Backup) load() error {
 	defer collectGarbageOftenWhileLoading()()
@@ -107,7 +107,7 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 // loadGCPercent is the garbage collector's target while a manifest loads. With the
 // default (100) the heap may grow to twice what is live before a collection, and what
 // is live is large from the start: the entry slice of a million-row manifest is
-// allocated first (200 MB), so the reading's garbage (~85 MB per million rows) was
+// allocated first (200 MB when an entry took 200 bytes), so the reading's garbage (~85 MB per million rows) was
 // never collected and the peak RSS was ~400 MB instead of ~320 MB. Collections are
 // cheap here (~25 ms each: the entries point into a few large blocks), and at 10%
 // there are about ten of them per million rows.
