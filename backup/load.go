@@ -107,10 +107,10 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 // loadGCPercent is the garbage collector's target while a manifest loads. With the
 // default (100) the heap may grow to twice what is live before a collection, and what
 // is live is large from the start: the entry slice of a million-row manifest is
-// allocated first (200 MB when an entry took 200 bytes), so the reading's garbage (~85 MB per million rows) was
-// never collected and the peak RSS was ~400 MB instead of ~320 MB. Collections are
-// cheap here (~25 ms each: the entries point into a few large blocks), and at 10%
-// there are about ten of them per million rows.
+// allocated first (200 MB when an entry took 200 bytes), so the reading's garbage
+// (~85 MB per million rows) was never collected and the peak RSS was ~400 MB instead
+// of ~320 MB. Collections are cheap here (~25 ms each: the entries point into a few
+// large blocks), and at 10% there are about ten of them per million rows.
 const loadGCPercent = 10
 
 var (
