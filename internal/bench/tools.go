@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"iosbackup/backup"
 	"iosbackup/decrypt"
+	"iosbackup/internal/gen"
 	"iosbackup/manifest"
 )
 
@@ -216,7 +216,7 @@ func ReplaceContents(dir string, kek []byte, domain, path string, src io.Reader)
 		tmp.Close()
 		return fmt.Errorf("replace %s/%s: %w", domain, path, err)
 	}
-	if err := encryptCBC(tmp, src, key); err != nil {
+	if _, err := gen.EncryptCBC(tmp, src, key, make([]byte, 1<<20+aes.BlockSize)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("replace %s/%s: %w", domain, path, err)
 	}
@@ -227,38 +227,6 @@ func ReplaceContents(dir string, kek []byte, domain, path string, src io.Reader)
 		return fmt.Errorf("replace %s/%s: %w", domain, path, err)
 	}
 	return nil
-}
-
-// encryptCBC writes src encrypted with AES-CBC under key from a zero IV, with PKCS#7
-// padding, streaming 1 MiB at a time.
-func encryptCBC(dst io.Writer, src io.Reader, key []byte) error {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return err
-	}
-	enc := cipher.NewCBCEncrypter(block, make([]byte, aes.BlockSize))
-	buf := make([]byte, 1<<20+aes.BlockSize)
-	for {
-		n, err := io.ReadFull(src, buf[:1<<20])
-		last := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !last {
-			return err
-		}
-		if last {
-			pad := aes.BlockSize - n%aes.BlockSize
-			for i := range pad {
-				buf[n+i] = byte(pad)
-			}
-			n += pad
-		}
-		enc.CryptBlocks(buf[:n], buf[:n])
-		if _, err := dst.Write(buf[:n]); err != nil {
-			return err
-		}
-		if last {
-			return nil
-		}
-	}
 }
 
 // HeapReport is what a loaded backup keeps live.

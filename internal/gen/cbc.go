@@ -8,10 +8,10 @@ import (
 	"io"
 )
 
-// encryptCBC streams src to dst as AES-256-CBC with a zero IV and PKCS#7 padding, the
+// EncryptCBC streams src to dst as AES-256-CBC with a zero IV and PKCS#7 padding, the
 // way iOS encrypts backup files and Manifest.db. buf must hold at least one chunk plus
 // one block; it returns the number of bytes written (a multiple of 16, at least 16).
-func encryptCBC(dst io.Writer, src io.Reader, key, buf []byte) (int64, error) {
+func EncryptCBC(dst io.Writer, src io.Reader, key, buf []byte) (int64, error) {
 	if len(buf) < 2*aes.BlockSize {
 		return 0, fmt.Errorf("encrypt: buffer of %d bytes is too small", len(buf))
 	}

@@ -385,10 +385,10 @@ func TestEncryptCBCChunking(t *testing.T) {
 		}
 		// A 64-byte buffer forces many chunks: 48 bytes of data plus a pad block.
 		var small, large bytes.Buffer
-		if _, err := encryptCBC(&small, bytes.NewReader(plain), key, make([]byte, 64)); err != nil {
+		if _, err := EncryptCBC(&small, bytes.NewReader(plain), key, make([]byte, 64)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := encryptCBC(&large, bytes.NewReader(plain), key, make([]byte, 4096)); err != nil {
+		if _, err := EncryptCBC(&large, bytes.NewReader(plain), key, make([]byte, 4096)); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(small.Bytes(), large.Bytes()) {

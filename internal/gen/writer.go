@@ -348,7 +348,7 @@ func (w *writer) writeBlob(e *TruthEntry, key, buf []byte) (int64, []byte, error
 	var n int64
 	var err error
 	if key != nil {
-		n, err = encryptCBC(dst, src, key, buf)
+		n, err = EncryptCBC(dst, src, key, buf)
 	} else {
 		n, err = io.CopyBuffer(dst, src, buf[:chunkSize])
 	}
@@ -380,7 +380,7 @@ func (w *writer) encryptManifest(plainPath, encPath string) error {
 	if err != nil {
 		return fmt.Errorf("gen: create %s: %w", encPath, err)
 	}
-	_, err = encryptCBC(dst, src, w.manifestKey, make([]byte, chunkSize+16))
+	_, err = EncryptCBC(dst, src, w.manifestKey, make([]byte, chunkSize+16))
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
