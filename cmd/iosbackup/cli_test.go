@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"howett.net/plist"
 )
 
 var samples = filepath.Join("..", "..", "..", "shared", "samples")
@@ -61,6 +63,39 @@ func TestListSamples(t *testing.T) {
 	}
 	if !enc.Encrypted {
 		t.Fatalf("encrypted sample: %+v", enc)
+	}
+
+	// The table shows the device's UDID (from Info.plist) and the folder apart.
+	var info struct {
+		UDID string `plist:"Unique Identifier"`
+	}
+	raw, err := os.ReadFile(filepath.Join(samples, "ios14-mvt", "Info.plist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plist.Unmarshal(raw, &info); err != nil || len(info.UDID) != 40 {
+		t.Fatalf("sample Info.plist: UDID %q, %v", info.UDID, err)
+	}
+	code, out, errOut = runCLI(t, "list", samples)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if head := strings.Fields(lines[0]); len(head) < 2 || head[len(head)-2] != "UDID" || head[len(head)-1] != "FOLDER" {
+		t.Fatalf("header %q: want UDID then FOLDER last", lines[0])
+	}
+	found := false
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if f[len(f)-1] == "ios14-mvt" {
+			found = true
+			if f[len(f)-2] != info.UDID {
+				t.Errorf("ios14-mvt row %q: UDID column is not %s", l, info.UDID)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no ios14-mvt row in:\n%s", out)
 	}
 }
 

@@ -39,11 +39,13 @@ func newListCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tMODEL\tIOS\tDATE\tENCRYPTED\tCOMPLETE\tSIZE\tUDID")
+			// UDID from Info.plist; FOLDER is what to pass as BACKUP (the same for a
+			// backup iTunes or Finder keeps, not for a copied or archived one).
+			fmt.Fprintln(tw, "NAME\tMODEL\tIOS\tDATE\tENCRYPTED\tCOMPLETE\tSIZE\tUDID\tFOLDER")
 			for _, s := range all {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 					orDash(s.DeviceName), orDash(s.ProductType), orDash(s.ProductVersion),
-					formatDate(s.Date), yesNo(s.Encrypted), completeness(s), humanBytes(s.Size), filepath.Base(s.Dir))
+					formatDate(s.Date), yesNo(s.Encrypted), completeness(s), humanBytes(s.Size), orDash(s.UDID), filepath.Base(s.Dir))
 			}
 			return tw.Flush()
 		},
