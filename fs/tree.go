@@ -359,32 +359,43 @@ func (t *tree) warmDir(dir int32) {
 // warmFolder looks up the sizes of dir's files, or waits for the look-up already under
 // way for it, so that no blob is read twice for one folder.
 func (t *tree) warmFolder(dir int32) {
+	if len(t.unknownSizes(t.ix.Children(dir))) == 0 {
+		return // the common case once a folder has been listed: no channel, no map
+	}
 	done := make(chan struct{})
 	if prev, busy := t.warming.LoadOrStore(dir, done); busy {
 		<-prev.(chan struct{})
 		return
 	}
-	t.warmSizes(t.ix.Children(dir))
+	t.warmSizes(t.unknownSizes(t.ix.Children(dir)))
 	t.warming.Delete(dir) // a later call finds every size cached: a scan, no reads
 	close(done)
+}
+
+// unknownSizes are the files among entries whose size has not been looked up yet.
+func (t *tree) unknownSizes(entries []int32) []int32 {
+	var todo []int32
+	for _, c := range entries {
+		if t.sizes[c].Load() == 0 && t.ix.Entry(c).Kind == manifest.KindFile {
+			todo = append(todo, c)
+		}
+	}
+	return todo
 }
 
 // sizeWorkers is how many file sizes warmSizes looks up at once: enough to keep the
 // queue of an SSD or a virtual disk full, few enough to be harmless on a spinning one.
 const sizeWorkers = 32
 
-// warmSizes looks up, in parallel, the sizes not yet known of the files among entries.
+// warmSizes looks up, in parallel, the sizes of the files todo.
 // A listing (READDIRPLUS) asks for its children's attributes one by one, and the size of
 // an encrypted file costs a read of its blob's last block (of a plain one, a stat of
 // its blob): done one at a time on a cold cache, ls -lR of 100,000 files waits for
 // 100,000 disk latencies in a row. Done here, when the folder is opened, the reads
 // overlap and the listing finds every size cached.
-func (t *tree) warmSizes(entries []int32) {
-	var todo []int32
-	for _, c := range entries {
-		if t.sizes[c].Load() == 0 && t.ix.Entry(c).Kind == manifest.KindFile {
-			todo = append(todo, c)
-		}
+func (t *tree) warmSizes(todo []int32) {
+	if len(todo) == 0 {
+		return
 	}
 	if len(todo) == 1 {
 		t.size(todo[0]) // no worker needed
