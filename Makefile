@@ -5,7 +5,7 @@ BIN     := bin/iosbackup
 DEMO    := .demo
 PKGS    := ./...
 
-.PHONY: all build test vet fmt-check tidy-check race cross demo bench fuzz clean
+.PHONY: all build test vet fmt-check tidy-check race arm64 cross demo bench fuzz clean
 
 all: build
 
@@ -17,12 +17,25 @@ build:
 test: fmt-check tidy-check vet cross
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) race
+	$(MAKE) arm64
 
 # The packages with concurrent read paths again, under the race detector: real mounts
 # with parallel readers (fs) and the decrypting readers. (capture is left out: its
 # fsync-heavy tests take minutes under -race on a busy disk, for little concurrency.)
 race:
 	$(GO) test -race -count=1 -timeout 8m ./fs/ ./decrypt/... ./backup/
+
+# The arm64 (Apple Silicon) AES and SHA-256 assembly, run under qemu-user: each kernel
+# against the generic code and the standard library, and the decrypting readers on top.
+arm64:
+	@if command -v qemu-aarch64 >/dev/null; then \
+	  echo "GOARCH=arm64 $(GO) test -exec qemu-aarch64 ./decrypt/..."; \
+	  GOARCH=arm64 $(GO) test -count=1 -timeout 8m -exec qemu-aarch64 ./decrypt/...; \
+	elif [ "$$CI" = true ]; then \
+	  echo "make arm64: qemu-aarch64 is missing and CI=true (apt-get install qemu-user)"; exit 1; \
+	else \
+	  echo "make arm64: skipped, qemu-aarch64 is missing (apt-get install qemu-user)"; \
+	fi
 
 vet:
 	$(GO) vet $(PKGS)
