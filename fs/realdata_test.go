@@ -452,3 +452,81 @@ func TestRealMissingBlob(t *testing.T) {
 		t.Errorf("another file: %v", err)
 	}
 }
+
+// sharedSamples is ../shared/samples seen from this package's folder.
+var sharedSamples = filepath.Join("..", "..", "shared", "samples")
+
+// The shared samples through the mount: every entry of the real iOS 14 manifest is
+// listed with its recorded mode (0000 folders included, which must still be walked);
+// every file whose blob is there reads as the library reads it, with st_size its
+// length, and every file whose blob is missing fails with EIO; the encrypted sample
+// reads its known text.
+func TestSharedSamplesReadThroughMount(t *testing.T) {
+	t.Run("ios14-mvt", func(t *testing.T) {
+		b, err := backup.Open(filepath.Join(sharedSamples, "ios14-mvt"), backup.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := FromBackup(b)
+		m := mountRoot(t, Options{}, Backup{Source: src})
+		ix := src.Index()
+		read, missing := 0, 0
+		for i := int32(0); i < int32(ix.Len()); i++ {
+			e := ix.Entry(i)
+			p := m.path(path.Join("domains", e.Domain, e.Path))
+			fi, err := os.Lstat(p)
+			if err != nil {
+				t.Errorf("lstat %s: %v", p, err)
+				continue
+			}
+			if got := uint32(fi.Mode().Perm()); got != e.Perm()&0o777 {
+				t.Errorf("%s: perm %o, manifest %o", p, got, e.Perm())
+			}
+			if e.Kind != manifest.KindFile {
+				continue
+			}
+			f, libErr := src.OpenFile(e)
+			got, err := os.ReadFile(p)
+			if libErr != nil {
+				missing++
+				if !errorsIsErrno(err, syscall.EIO) {
+					t.Errorf("%s: the library cannot open it (%v), the mount reads %v", p, libErr, err)
+				}
+				continue
+			}
+			f.Close()
+			read++
+			if err != nil {
+				t.Errorf("read %s: %v", p, err)
+				continue
+			}
+			if want := readSource(t, src, e); !bytes.Equal(got, want) {
+				t.Errorf("%s: %d bytes through the mount differ from the library's %d", p, len(got), len(want))
+			}
+			if fi.Size() != int64(len(got)) {
+				t.Errorf("%s: st_size %d, read %d bytes", p, fi.Size(), len(got))
+			}
+		}
+		t.Logf("%d files read, %d without contents (EIO)", read, missing)
+		// The sample's README: 10 payload blobs, most of the others absent.
+		if read < 10 || missing < 100 {
+			t.Errorf("read %d files, %d without contents: the sample should have 10 and hundreds", read, missing)
+		}
+		if _, errOut, err := run(t, "find", m.dir); err != nil || errOut != "" {
+			t.Errorf("find: %v %s", err, errOut)
+		}
+	})
+	t.Run("encrypted-synthetic-pw0000", func(t *testing.T) {
+		b, err := backup.Open(filepath.Join(sharedSamples, "encrypted-synthetic-pw0000"), backup.Options{
+			Password: func() ([]byte, error) { return []byte("0000"), nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mountRoot(t, Options{}, Backup{Source: FromBackup(b)})
+		got, err := os.ReadFile(m.path("domains/MyTestDomain/Media/Test.txt"))
+		if err != nil || string(got) != "Test data" {
+			t.Errorf("Test.txt through the mount: %q, %v; want \"Test data\"", got, err)
+		}
+	})
+}
