@@ -105,8 +105,8 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*fuse.Server, error
 			// (who passes them), and would lock a private mount's own user out of the
 			// 0000 folders real backups have: so only there.
 			EnableAcl: opt.AllowOther || os.Geteuid() == 0,
-			Debug:                opt.Debug,
-			Logger:               logger,
+			Debug:     opt.Debug,
+			Logger:    logger,
 		},
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,
