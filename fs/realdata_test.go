@@ -51,6 +51,22 @@ func openBackup(t *testing.T, truth *gen.Truth) Source {
 	return FromBackup(b)
 }
 
+// lstatAsRecorded lstats e in the mount's domains/ view and checks its permission bits
+// against the manifest's; ok is false (and the test failed) when it is not there.
+func lstatAsRecorded(t *testing.T, m *testMount, e *manifest.Entry) (p string, fi os.FileInfo, ok bool) {
+	t.Helper()
+	p = m.path(path.Join("domains", e.Domain, e.Path))
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Errorf("lstat %s: %v", p, err)
+		return p, nil, false
+	}
+	if got := uint32(fi.Mode().Perm()); got != e.Perm()&0o777 {
+		t.Errorf("%s: perm %o, manifest %o", p, got, e.Perm())
+	}
+	return p, fi, true
+}
+
 func readSource(t *testing.T, src Source, e *manifest.Entry) []byte {
 	t.Helper()
 	f, err := src.OpenFile(e)
@@ -94,14 +110,9 @@ func TestRealBackupsReadThroughMount(t *testing.T) {
 			files := 0
 			for i := int32(0); i < int32(ix.Len()); i++ {
 				e := ix.Entry(i)
-				p := m.path(path.Join("domains", e.Domain, e.Path))
-				fi, err := os.Lstat(p)
-				if err != nil {
-					t.Errorf("lstat %s: %v", p, err)
+				p, fi, ok := lstatAsRecorded(t, m, e)
+				if !ok {
 					continue
-				}
-				if got := uint32(fi.Mode().Perm()); got != e.Perm()&0o777 {
-					t.Errorf("%s: perm %o, manifest %o", p, got, e.Perm())
 				}
 				if e.Kind != manifest.KindFile {
 					continue
@@ -473,14 +484,9 @@ func TestSharedSamplesReadThroughMount(t *testing.T) {
 		read, missing := 0, 0
 		for i := int32(0); i < int32(ix.Len()); i++ {
 			e := ix.Entry(i)
-			p := m.path(path.Join("domains", e.Domain, e.Path))
-			fi, err := os.Lstat(p)
-			if err != nil {
-				t.Errorf("lstat %s: %v", p, err)
+			p, fi, ok := lstatAsRecorded(t, m, e)
+			if !ok {
 				continue
-			}
-			if got := uint32(fi.Mode().Perm()); got != e.Perm()&0o777 {
-				t.Errorf("%s: perm %o, manifest %o", p, got, e.Perm())
 			}
 			if e.Kind != manifest.KindFile {
 				continue
