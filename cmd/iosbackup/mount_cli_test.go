@@ -21,7 +21,16 @@ import (
 // FUSE must be served from another process than the test's (go-fuse's deadlock note).
 var binary string
 
+// testTemp is this test process's own temp folder (TMPDIR points into it, so every
+// t.TempDir is inside): the leak check counts only mounts there, never a user's own.
+var testTemp string
+
 func TestMain(m *testing.M) {
+	var err error
+	if testTemp, err = os.MkdirTemp("", "iosbackup-cmdtest"); err != nil {
+		panic(err)
+	}
+	os.Setenv("TMPDIR", testTemp)
 	dir, err := os.MkdirTemp("", "iosbackup-bin")
 	if err != nil {
 		panic(err)
@@ -37,17 +46,19 @@ func TestMain(m *testing.M) {
 	if leftover := ourMounts(); leftover != "" {
 		fmt.Fprintf(os.Stderr, "mounts left behind:\n%s", leftover)
 		code = 1
+	} else {
+		os.RemoveAll(testTemp)
 	}
 	os.Exit(code)
 }
 
-// ourMounts lists iosbackup FUSE mounts of this machine's temp folders.
+// ourMounts lists the iosbackup FUSE mounts inside this test process's temp folder.
 func ourMounts() string {
 	data, _ := os.ReadFile("/proc/mounts")
 	var out []string
 	for _, l := range strings.Split(string(data), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 2 && strings.HasPrefix(f[2], "fuse") && strings.Contains(f[1], os.TempDir()) && strings.Contains(l, "iosbackup") {
+		if len(f) > 2 && strings.HasPrefix(f[2], "fuse") && strings.HasPrefix(f[1], testTemp+"/") && strings.Contains(l, "iosbackup") {
 			out = append(out, l)
 		}
 	}
