@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make deps: the Debian packages in scripts/deps.list that GROUP (test or demo; default
+# test) needs. As root it installs the missing ones; as anyone else it prints the one
+# apt-get line to run and exits 1, so that `make test` stops before its first step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+group=${1:-test}
+case $group in
+  test | demo) ;;
+  *)
+    echo "usage: scripts/deps.sh [test|demo]" >&2
+    exit 2
+    ;;
+esac
+
+missing=() # commands
+packages=() # their packages, each once
+while read -r cmd pkg groups _; do
+  case $cmd in '' | '#'*) continue ;; esac
+  case ",$groups," in *",$group,"*) ;; *) continue ;; esac
+  command -v "$cmd" >/dev/null 2>&1 && continue
+  missing+=("$cmd")
+  case " ${packages[*]-} " in *" $pkg "*) ;; *) packages+=("$pkg") ;; esac
+done <scripts/deps.list
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "make deps: missing ${missing[*]}; install them as root with:" >&2
+  echo "apt-get install -y ${packages[*]}"
+  exit 1
+fi
+
+echo "make deps: installing ${packages[*]} (for ${missing[*]})"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+for cmd in "${missing[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    echo "make deps: $cmd is still missing after installing ${packages[*]}: fix scripts/deps.list" >&2
+    exit 1
+  fi
+done
