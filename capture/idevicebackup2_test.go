@@ -14,6 +14,7 @@ import (
 	"iosbackup/capture"
 	"iosbackup/internal/devicesim"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // throughputSource is a backup with many small files and one large one.
@@ -25,13 +26,7 @@ func throughputSource(t testing.TB) string {
 // the simulator is a device a third-party host accepts), checks that its backup equals
 // ours, and prints the throughput of both.
 func TestIdevicebackup2(t *testing.T) {
-	bin, err := exec.LookPath("idevicebackup2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("idevicebackup2 is missing and CI=true: install libimobiledevice-utils")
-		}
-		t.Skip("idevicebackup2 not installed (apt-get install libimobiledevice-utils)")
-	}
+	bin := testenv.RequireTool(t, "idevicebackup2")
 	src := throughputSource(t)
 	sim := startSim(t, src, devicesim.Config{ServiceSSL: true})
 	udid := sim.UDID()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -84,22 +86,6 @@ func fdTargets() string {
 	return strings.Join(s, " ")
 }
 
-// requireFUSE skips the test where FUSE cannot work, except in CI where it must.
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		fuseUnavailable(t, fmt.Sprintf("no /dev/fuse: %v", err))
-	}
-}
-
-func fuseUnavailable(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("FUSE unavailable in CI: %s", why)
-	}
-	t.Skipf("FUSE unavailable: %s", why)
-}
-
 type testMount struct {
 	dir    string
 	server *fuse.Server
@@ -132,7 +118,7 @@ func mountRoot(t *testing.T, opt Options, backups ...Backup) *testMount {
 
 func mountRootWith(t *testing.T, opt Options, mopt MountOptions, backups ...Backup) *testMount {
 	t.Helper()
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	dir := t.TempDir()
 	fdsBefore := openFDs(t)
 	before := fdTargets()
@@ -141,7 +127,7 @@ func mountRootWith(t *testing.T, opt Options, mopt MountOptions, backups ...Back
 	root := NewRoot(opt, backups...)
 	server, err := Mount(dir, root, mopt)
 	if err != nil {
-		fuseUnavailable(t, err.Error())
+		testenv.Unavailable(t, "FUSE mount: "+err.Error())
 	}
 	mountedMu.Lock()
 	mounted[dir] = true
@@ -202,6 +188,7 @@ func mustRun(t *testing.T, name string, args ...string) string {
 }
 
 func TestMountFixture(t *testing.T) {
+	testenv.RequireTool(t, "getfattr")
 	src := newFixture("iPhone 2024-05-01 10.00")
 	m := mountRoot(t, Options{}, Backup{Source: src})
 
@@ -314,6 +301,7 @@ func mustLookup(t *testing.T, ix *manifest.Index, domain, p string) int32 {
 
 // Writes of every kind fail with "Read-only file system".
 func TestMountReadOnly(t *testing.T) {
+	testenv.RequireTool(t, "setfattr")
 	m := mountRoot(t, Options{}, Backup{Source: newFixture("b")})
 	file := m.path("domains/HomeDomain/Library/SMS/sms.db")
 	dir := m.path("domains/HomeDomain/Library")
@@ -409,12 +397,12 @@ func TestMountParallelReads(t *testing.T) {
 
 // A busy mount is reported with its holder, then detached.
 func TestUnmountBusy(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	dir := t.TempDir()
 	root := NewRoot(Options{}, Backup{Source: newFixture("b")})
 	server, err := Mount(dir, root, MountOptions{})
 	if err != nil {
-		fuseUnavailable(t, err.Error())
+		testenv.Unavailable(t, "FUSE mount: "+err.Error())
 	}
 	mountedMu.Lock()
 	mounted[dir] = true
@@ -457,11 +445,11 @@ func TestUnmountBusy(t *testing.T) {
 
 // Unmount of an idle mount: no holders, and the server stops.
 func TestUnmountIdle(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	dir := t.TempDir()
 	server, err := Mount(dir, NewRoot(Options{}, Backup{Source: newFixture("b")}), MountOptions{})
 	if err != nil {
-		fuseUnavailable(t, err.Error())
+		testenv.Unavailable(t, "FUSE mount: "+err.Error())
 	}
 	mountedMu.Lock()
 	mounted[dir] = true
@@ -487,6 +475,7 @@ func TestUnmountIdle(t *testing.T) {
 
 // NoXAttrs hides the backup's attributes; the kernel stops asking.
 func TestMountNoXAttrs(t *testing.T) {
+	testenv.RequireTool(t, "getfattr")
 	m := mountRootWith(t, Options{}, MountOptions{NoXAttrs: true}, Backup{Source: newFixture("b")})
 	out, errOut, _ := run(t, "getfattr", "-d", m.path("domains/HomeDomain/Library/SMS/sms.db"))
 	if strings.Contains(out, "quarantine") {
@@ -494,5 +483,36 @@ func TestMountNoXAttrs(t *testing.T) {
 	}
 	if errOut != "" && !strings.Contains(errOut, "not supported") {
 		t.Errorf("getfattr: %q", errOut)
+	}
+}
+
+// The leak check of TestMain counts only the mounts this process made: an iosbackup
+// mount it did not record (as a user's own under /tmp would be) is not a leak.
+func TestLeakCheckCountsOnlyOurMounts(t *testing.T) {
+	testenv.RequireFUSE(t)
+	dir := t.TempDir()
+	server, err := Mount(dir, NewRoot(Options{}, Backup{Source: newFixture("b")}), MountOptions{})
+	if err != nil {
+		testenv.Unavailable(t, "FUSE mount: "+err.Error())
+	}
+	done := make(chan struct{})
+	go func() { server.Wait(); close(done) }()
+	t.Cleanup(func() {
+		mountedMu.Lock()
+		delete(mounted, dir)
+		mountedMu.Unlock()
+		if err := server.Unmount(); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+		<-done
+	})
+	if slices.Contains(leftoverMounts(), dir) {
+		t.Errorf("leftoverMounts lists %s, a mount this process did not record", dir)
+	}
+	mountedMu.Lock()
+	mounted[dir] = true
+	mountedMu.Unlock()
+	if !slices.Contains(leftoverMounts(), dir) {
+		t.Errorf("leftoverMounts does not list %s, a recorded mount still mounted", dir)
 	}
 }

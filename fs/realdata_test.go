@@ -19,6 +19,7 @@ import (
 
 	"iosbackup/backup"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -93,6 +94,7 @@ func truthContent(t *testing.T, te *gen.TruthEntry) []byte {
 // Every file of each kind of backup reads the same through the mount as through the
 // library and as written, and stat's size is the length read.
 func TestRealBackupsReadThroughMount(t *testing.T) {
+	testenv.RequireTool(t, "getfattr")
 	for _, c := range []struct {
 		name string
 		opt  gen.Options
@@ -160,6 +162,7 @@ func TestRealBackupsReadThroughMount(t *testing.T) {
 // The generator's extended attributes read back with getfattr.
 func checkXattrsMatch(t *testing.T, m *testMount, truth *gen.Truth) {
 	t.Helper()
+	testenv.RequireTool(t, "getfattr")
 	n := 0
 	for i := range truth.Entries {
 		te := &truth.Entries[i]
@@ -315,13 +318,11 @@ func splitKey(k string) (string, string) {
 // The sqlite3 command-line tool queries the SMS database of an encrypted backup
 // through the mount, and finds the generator's messages.
 func TestRealSQLiteThroughMount(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/sqlite3"); err != nil {
-		t.Skip("no /usr/bin/sqlite3")
-	}
+	sqlite3 := testenv.RequireTool(t, "sqlite3")
 	truth := generate(t, gen.Options{Seed: 31, Format: gen.FormatDB, Entries: 200, Encrypted: true})
 	m := mountRoot(t, Options{}, Backup{Source: openBackup(t, truth)})
 	db := m.path("domains/HomeDomain/Library/SMS/sms.db")
-	out, errOut, err := run(t, "/usr/bin/sqlite3", "-readonly", db, "SELECT text FROM message ORDER BY ROWID")
+	out, errOut, err := run(t, sqlite3, "-readonly", db, "SELECT text FROM message ORDER BY ROWID")
 	if err != nil {
 		t.Fatalf("sqlite3: %v %s", err, errOut)
 	}
@@ -333,7 +334,7 @@ func TestRealSQLiteThroughMount(t *testing.T) {
 		t.Errorf("messages through the mount:\n%q\nwant\n%q", got, want)
 	}
 	// The same through the device view, by real device path.
-	out2 := mustRun(t, "/usr/bin/sqlite3", "-readonly", m.path("device/var/mobile/Library/SMS/sms.db"), "SELECT count(*) FROM message")
+	out2 := mustRun(t, sqlite3, "-readonly", m.path("device/var/mobile/Library/SMS/sms.db"), "SELECT count(*) FROM message")
 	if strings.TrimSpace(out2) != fmt.Sprint(len(want)) {
 		t.Errorf("count through device/: %q, want %d", out2, len(want))
 	}

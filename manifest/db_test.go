@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"iosbackup/internal/testenv"
 )
 
 const filesSchema = `CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
@@ -96,10 +98,7 @@ func TestReadDBSample(t *testing.T) {
 
 // compareWithCLI checks the identity columns against the sqlite3 command-line tool.
 func compareWithCLI(t *testing.T, entries []Entry) {
-	cli, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("no sqlite3 CLI")
-	}
+	cli := testenv.RequireTool(t, "sqlite3")
 	out, err := exec.Command(cli, "-readonly", "file:"+mvtDB+"?immutable=1",
 		"SELECT fileID, hex(domain), hex(relativePath), flags FROM Files").Output()
 	if err != nil {
@@ -154,10 +153,7 @@ for fid, dom, path, flags, blob in c.execute("SELECT fileID, domain, relativePat
 `
 
 func compareWithPython(t *testing.T, entries []Entry) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
+	py := testenv.RequireTool(t, "python3")
 	out, err := exec.Command(py, "-c", pythonDump, mvtDB).Output()
 	if err != nil {
 		t.Skipf("python3 could not decode the sample: %v", err)

@@ -10,13 +10,14 @@ import (
 
 	"iosbackup/internal/devicesim"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // TestCaptureFromSimulatorThenMountAndDiff takes a backup from the simulated device
 // with the real binary, mounts the capture and the source, and diff -r finds nothing;
 // then an incremental capture of a changed source equals the new source.
 func TestCaptureFromSimulatorThenMountAndDiff(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	isolate(t)
 	work := t.TempDir()
 	src0 := filepath.Join(work, "src0")

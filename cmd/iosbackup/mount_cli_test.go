@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -65,27 +66,6 @@ func ourMounts() string {
 	return strings.Join(out, "\n")
 }
 
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	why := ""
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		why = "/dev/fuse missing"
-	} else if os.Geteuid() != 0 {
-		if _, err := exec.LookPath("fusermount3"); err != nil {
-			if _, err := exec.LookPath("fusermount"); err != nil {
-				why = "not root and no fusermount"
-			}
-		}
-	}
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("FUSE unavailable in CI: %s", why)
-	}
-	t.Skip(why)
-}
-
 func cli(t *testing.T, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
@@ -128,7 +108,7 @@ func mountBG(t *testing.T, env []string, args ...string) string {
 // the two revisions reports exactly what the generator changed; the locked one is a
 // folder holding only a note; nothing is left mounted.
 func TestMountRootDiffAndLocked(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	isolate(t)
 	root := t.TempDir()
 	r0 := genBackup(t, filepath.Join(root, "a"), gen.Options{Seed: 11, Entries: 300, DeviceName: "Alpha"})
@@ -316,7 +296,7 @@ func TestExtractKeepsTimesModesAndStaysInside(t *testing.T) {
 // TestForegroundMountUnmountsOnSignal: a foreground mount prints one ready line, and
 // SIGTERM (as Ctrl-C's SIGINT) unmounts it and exits 0, leaving nothing mounted.
 func TestForegroundMountUnmountsOnSignal(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	isolate(t)
 	dir := filepath.Join(t.TempDir(), "b")
 	genBackup(t, dir, gen.Options{Seed: 9, Entries: 200})

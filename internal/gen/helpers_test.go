@@ -20,6 +20,7 @@ import (
 	"howett.net/plist"
 
 	"iosbackup/decrypt"
+	"iosbackup/internal/testenv"
 )
 
 // Test-local readers. They are deliberately independent of the package under test
@@ -43,11 +44,7 @@ func fastKDF(opt Options) Options {
 
 func sqliteCLI(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("sqlite3 CLI not installed")
-	}
-	return p
+	return testenv.RequireTool(t, "sqlite3")
 }
 
 // sqliteQuery runs one query with the sqlite3 CLI and returns its rows, columns
