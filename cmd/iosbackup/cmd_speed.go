@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"iosbackup/internal/bench"
+	"iosbackup/decrypt/speed"
 )
 
 // speedKDFRounds is what `speed` measures of the KDF: a tenth of a real keybag's
@@ -34,21 +34,21 @@ a fast wrong answer is reported as an error, not as a speed.`,
 			if duration <= 0 || duration > time.Minute {
 				return usageError{fmt.Errorf("--duration %v: want more than 0 and at most 1m", duration)}
 			}
-			if err := bench.CheckCBC(); err != nil {
+			if err := speed.CheckCBC(); err != nil {
 				return fmt.Errorf("self-check: %w", err)
 			}
-			if err := bench.CheckKDF(); err != nil {
+			if err := speed.CheckKDF(); err != nil {
 				return fmt.Errorf("self-check: %w", err)
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "%s/%s, %d CPUs; one core used\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 
 			fmt.Fprintln(out, "AES-256-CBC decryption of file contents (64 KiB at a time):")
-			ours, err := bench.MeasureCBC(bench.CBCOurs, 64<<10, duration)
+			ours, err := speed.MeasureCBC(speed.CBCOurs, 64<<10, duration)
 			if err != nil {
 				return err
 			}
-			std, err := bench.MeasureCBC(bench.CBCStdlib, 64<<10, duration)
+			std, err := speed.MeasureCBC(speed.CBCStdlib, 64<<10, duration)
 			if err != nil {
 				return err
 			}
@@ -56,13 +56,13 @@ a fast wrong answer is reported as an error, not as a speed.`,
 			fmt.Fprintf(out, "  Go stdlib  %8.0f MB/s   (iosbackup: %.1fx)\n\n", std, ours/std)
 
 			fmt.Fprintf(out, "Password unlock, iOS 10.2+ (PBKDF2-HMAC-SHA256, %d rounds; timed over %d):\n",
-				bench.RealSHA256Rounds, speedKDFRounds)
-			scale := float64(bench.RealSHA256Rounds) / speedKDFRounds
-			kOurs, err := bench.MeasureKDF(bench.KDFOurs, speedKDFRounds)
+				speed.RealSHA256Rounds, speedKDFRounds)
+			scale := float64(speed.RealSHA256Rounds) / speedKDFRounds
+			kOurs, err := speed.MeasureKDF(speed.KDFOurs, speedKDFRounds)
 			if err != nil {
 				return err
 			}
-			kStd, err := bench.MeasureKDF(bench.KDFStdlib, speedKDFRounds)
+			kStd, err := speed.MeasureKDF(speed.KDFStdlib, speedKDFRounds)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"iosbackup/backup"
+	"iosbackup/decrypt/speed"
 	"iosbackup/internal/gen"
 )
 
@@ -22,13 +23,13 @@ import (
 // -bytes 65536` on one core.
 
 func BenchmarkCBC(b *testing.B) {
-	if err := CheckCBC(); err != nil {
+	if err := speed.CheckCBC(); err != nil {
 		b.Fatal(err)
 	}
-	for _, impl := range []CBCImpl{CBCOurs, CBCStdlib} {
+	for _, impl := range []speed.CBCImpl{speed.CBCOurs, speed.CBCStdlib} {
 		for _, size := range []int{4 << 10, 64 << 10, 1 << 20} {
 			b.Run(fmt.Sprintf("%s-%dKiB", impl, size>>10), func(b *testing.B) {
-				dec, err := NewCBC(impl, benchKey)
+				dec, err := speed.NewCBC(impl, benchKey)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -47,37 +48,17 @@ func BenchmarkCBC(b *testing.B) {
 // BenchmarkKDF derives one key with the 10,000,000 rounds of an iOS 10.2+ keybag per
 // iteration: run it with -benchtime 1x.
 func BenchmarkKDF(b *testing.B) {
-	if err := CheckKDF(); err != nil {
+	if err := speed.CheckKDF(); err != nil {
 		b.Fatal(err)
 	}
-	for _, impl := range []KDFImpl{KDFOurs, KDFStdlib} {
+	for _, impl := range []speed.KDFImpl{speed.KDFOurs, speed.KDFStdlib} {
 		b.Run(impl.String()+"-10M", func(b *testing.B) {
 			for b.Loop() {
-				if _, err := DeriveKey(impl, RealSHA256Rounds); err != nil {
+				if _, err := speed.DeriveKey(impl, speed.RealSHA256Rounds); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-	}
-}
-
-func TestKernelsAgreeWithStdlib(t *testing.T) {
-	if err := CheckCBC(); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckKDF(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestMeasureRejectsBadSizes(t *testing.T) {
-	for _, size := range []int{0, -16, 15, 100} {
-		if _, err := MeasureCBC(CBCOurs, size, 0); err == nil {
-			t.Errorf("MeasureCBC(size %d) accepted a size that is not whole blocks", size)
-		}
-	}
-	if mbps, err := MeasureCBC(CBCStdlib, 4096, 0); err != nil || mbps <= 0 {
-		t.Errorf("MeasureCBC(4096) = %v, %v; want a positive rate", mbps, err)
 	}
 }
 
@@ -220,5 +201,19 @@ func TestIndexHeapCountsTheEntries(t *testing.T) {
 	}
 	if _, err := IndexHeap(truth.Dir, bytes.Repeat([]byte{1}, 32)); err == nil {
 		t.Error("a wrong key opened the backup")
+	}
+}
+
+// benchKey is a fixed AES-256 key: the speed of AES does not depend on the key.
+var benchKey = []byte("iosbackup bench key, 32 bytes!!!")
+
+// fillPattern fills b with a cheap deterministic non-repeating pattern.
+func fillPattern(b []byte, seed uint64) {
+	x := seed*0x9E3779B97F4A7C15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
 	}
 }

@@ -1,7 +1,8 @@
-// Package bench holds the measurements behind `make bench` (scripts/bench.sh) and
-// `iosbackup speed`: the crypto kernels of decrypt/ against the standard library, and
-// the small tools the whole-process workloads need (cache dropping, a random-read
-// driver, timing of a key unlock, putting a chosen file into an encrypted backup).
+// Package bench holds the measurements behind `make bench` (scripts/bench.sh): the
+// benchmarks of the crypto kernels of decrypt/ against the standard library (measured
+// by decrypt/speed, which `iosbackup speed` shares), and the small tools the
+// whole-process workloads need (cache dropping, a random-read driver, timing of a key
+// unlock, putting a chosen file into an encrypted backup).
 //
 // Every speed figure comes with a correctness check first: a fast kernel that returns
 // the wrong bytes must fail loudly, not print a good number.

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"iosbackup/decrypt/speed"
 	"iosbackup/internal/bench"
 )
 
@@ -233,18 +234,18 @@ func cbc(args []string) error {
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
-	impl := bench.CBCOurs
+	impl := speed.CBCOurs
 	switch fs.Arg(0) {
 	case "ours":
 	case "stdlib":
-		impl = bench.CBCStdlib
+		impl = speed.CBCStdlib
 	default:
 		return fmt.Errorf("%q: want ours or stdlib", fs.Arg(0))
 	}
-	if err := bench.CheckCBC(); err != nil {
+	if err := speed.CheckCBC(); err != nil {
 		return err
 	}
-	mbps, err := bench.MeasureCBC(impl, *size, *d)
+	mbps, err := speed.MeasureCBC(impl, *size, *d)
 	if err != nil {
 		return err
 	}
