@@ -1,20 +1,32 @@
 # iosbackup — see README.md. `make demo` and `make test` are the two commands a newcomer
-# needs; both work on a fresh machine with Go installed.
+# needs; both work on a fresh machine with Go installed: each first checks the Debian
+# packages it drives (`make deps`: installs them as root, else prints the apt-get line).
 GO      ?= go
 BIN     := bin/iosbackup
 DEMO    := .demo
 PKGS    := ./...
 
-.PHONY: all build test vet fmt-check tidy-check race arm64 cross demo bench fuzz clean
+# staticcheck at a pinned release, from the module proxy: `go run pkg@version` leaves
+# go.mod alone. v0.8.x is the first series whose go.mod says go 1.26 (v0.8.2: 2026-10).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build deps test checks vet lint fmt-check tidy-check race arm64 cross demo man bench fuzz clean
 
 all: build
 
+# -buildvcs=auto (GOFLAGS may say false): `iosbackup version` reports the commit.
 build:
-	$(GO) build -o $(BIN) ./cmd/iosbackup
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/iosbackup
 
-# The whole suite: formatting, vet, unit and real-mount tests (mount tests run with the
-# race detector), fuzz seed corpora, and the macOS build.
-test: fmt-check tidy-check vet cross
+# The Debian packages of scripts/deps.list (the one list) that the tests drive.
+deps:
+	@./scripts/deps.sh test
+
+# The whole suite: the packages first (it stops at once when one is missing), then
+# formatting, vet, staticcheck and shellcheck, the macOS build, unit and real-mount
+# tests, the race detector over the concurrent packages, the arm64 assembly.
+test: deps
+	@$(MAKE) --no-print-directory checks
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) race
 	$(MAKE) arm64
@@ -37,8 +49,16 @@ arm64:
 	  echo "make arm64: skipped, qemu-aarch64 is missing (apt-get install qemu-user)"; \
 	fi
 
+checks: fmt-check tidy-check vet lint cross
+
 vet:
 	$(GO) vet $(PKGS)
+
+# staticcheck over the Go code (staticcheck.conf files say where a check does not apply),
+# shellcheck over the scripts.
+lint:
+	$(STATICCHECK) $(PKGS)
+	shellcheck scripts/*.sh .ci/run
 
 # go.mod and go.sum say exactly what the code imports.
 tidy-check:
@@ -54,8 +74,16 @@ cross:
 	GOOS=darwin GOARCH=amd64 $(GO) build ./...
 
 # Generates an encrypted sample backup (cached in $(DEMO)/) and shows the main jobs on it.
-demo: build
+demo:
+	@./scripts/deps.sh demo
+	@$(MAKE) --no-print-directory build
 	@./scripts/demo.sh
+
+# Man pages of every command, generated from the cobra definitions (cobra/doc).
+MAN := build/man
+man:
+	rm -rf $(MAN)
+	$(GO) run ./cmd/iosbackup gen-man $(MAN)
 
 bench: build
 	@./scripts/bench.sh
@@ -70,4 +98,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin $(DEMO)
+	rm -rf bin build $(DEMO)

@@ -269,8 +269,8 @@ run go test -c -o "$KTEST" ./internal/bench
 
 w1() {
 	say "W1 AES-256-CBC decryption, one core (taskset -c 1), 64 KiB buffers"
-	local ours=() std=() ssl=() i out
-	for i in $(seq "$KRUNS"); do
+	local ours=() std=() ssl=() out
+	for _ in $(seq "$KRUNS"); do
 		capture out taskset -c 1 openssl speed -elapsed -seconds 1 -bytes 65536 -evp aes-256-cbc -decrypt 2> /dev/null
 		log "$out"
 		ssl+=("$(awk '/^AES-256-CBC/ { v = $2; sub(/k$/, "", v); print v / 1000 }' <<< "$out")")
@@ -302,14 +302,14 @@ BIGREL=domains/MediaDomain/Media/Recordings/big.mov
 w2() {
 	say "W2 sequential read of a 1 GiB file (cat): cold = blob evicted + fresh mount; warm = read again"
 	big_fixtures
-	local benc bplain size i
+	local benc bplain size
 	benc=$(blob big-enc MediaDomain Media/Recordings/big.mov)
 	bplain=$(blob big-plain MediaDomain Media/Recordings/big.mov)
 	size=$(stat -c %s "$bplain")
 	local ec=() ew=() pc=() pw=() rc=() rw=()
 	# Cold reads of one big file vary most here (the first is often twice as slow as the
 	# rest, for every reader alike): at least 5 runs, as for the kernels.
-	for i in $(seq "$KRUNS"); do
+	for _ in $(seq "$KRUNS"); do
 		drop_file "$benc"
 		mnt_up w2 big-enc
 		timed cat "$MP/$BIGREL"; ec+=("$T")
@@ -355,21 +355,21 @@ w3() {
 	say "W3 random 4 KiB preads (20,000 at queue depth 1, the same offsets everywhere) of the 1 GiB file"
 	say "   cold = blob evicted + fresh mount; warm = the same offsets again, 5 times"
 	big_fixtures
-	local benc size i
+	local benc size
 	benc=$(blob big-enc MediaDomain Media/Recordings/big.mov)
 	size=$(stat -c %s "$(blob big-plain MediaDomain Media/Recordings/big.mov)")
 	# Warm runs read the same offsets 5 times over: long enough to time.
-	local rr=(randread -n 20000 -bs 4096 -seed 7 -size "$size") warm=(-passes 5)
+	local rr=(randread -n 20000 -bs 4096 -seed 7 -size "$size") passes=(-passes 5)
 	local mc=() mw=() rc=() rw=() out
-	for i in $(seq "$KRUNS"); do # as W2: cold single-file reads are noisy
+	for _ in $(seq "$KRUNS"); do # as W2: cold single-file reads are noisy
 		drop_file "$benc"
 		mnt_up w3 big-enc
 		capture out "$TOOL" "${rr[@]}" "$MP/$BIGREL" 2>> "$LOG"; mc+=("$out")
-		capture out "$TOOL" "${rr[@]}" "${warm[@]}" "$MP/$BIGREL" 2>> "$LOG"; mw+=("$out")
+		capture out "$TOOL" "${rr[@]}" "${passes[@]}" "$MP/$BIGREL" 2>> "$LOG"; mw+=("$out")
 		mnt_down "$MP"
 		drop_file "$benc"
 		capture out "$TOOL" "${rr[@]}" "$benc" 2>> "$LOG"; rc+=("$out")
-		capture out "$TOOL" "${rr[@]}" "${warm[@]}" "$benc" 2>> "$LOG"; rw+=("$out")
+		capture out "$TOOL" "${rr[@]}" "${passes[@]}" "$benc" 2>> "$LOG"; rw+=("$out")
 	done
 	local MC MW RC RW
 	MC=$(median "${mc[@]}")
@@ -406,9 +406,9 @@ w4() {
 	mnt_down "$MP"
 	say "   entries: $nm under the mount's domains/, $nl extracted"
 	declare -A cold=() warm=()
-	local i c key fx flags=()
+	local c key fx flags=()
 	local -A cmd=([ls]="ls -lR" [find]="find" [du]="du -s")
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		for c in ls find du; do
 			# shellcheck disable=SC2206
 			local argv=(${cmd[$c]})
@@ -432,12 +432,12 @@ w4() {
 		done
 	done
 	local label mode lc lw mc mw
+	# The lists of times are space-separated words on purpose: median takes them as arguments.
+	# shellcheck disable=SC2086
 	for c in ls find du; do
 		for key in xon xoff plain; do
 			if [ "$key" != xon ] && [ "$c" != ls ]; then continue; fi
-			# shellcheck disable=SC2086
 			lc=$(median ${cold[local-$c]}); lw=$(median ${warm[local-$c]})
-			# shellcheck disable=SC2086
 			mc=$(median ${cold[$key-$c]}); mw=$(median ${warm[$key-$c]})
 			mode="xattrs on"
 			if [ "$key" = xoff ]; then mode="--no-xattrs"; fi
@@ -488,14 +488,14 @@ w5() {
 	fixture tree100k-enc -encrypted -kdf fast -entries 100000 -seed 2
 	fixture tree1m-plain -entries 1000000 -omit-filler-blobs -seed 3
 	fixture tree1m-enc -encrypted -kdf fast -entries 1000000 -omit-filler-blobs -seed 3
-	local fx i pid dec t h
+	local fx pid dec t h
 	for fx in tree100k-plain tree100k-enc tree1m-plain tree1m-enc; do
 		dec=0
 		if [ -f "$FIX/$fx.key" ]; then
 			capture dec "$TOOL" manifest-decrypt -key-file "$FIX/$fx.key" "$FIX/$fx" 2>> "$LOG"
 		fi
 		local ts=() hw=()
-		for i in $(seq "$RUNS"); do
+		for _ in $(seq "$RUNS"); do
 			cat "$FIX/$fx/Manifest.db" > /dev/null
 			MP=$MNT/w5
 			mnt_down "$MP"
@@ -586,8 +586,8 @@ w6() {
 	)
 	local -A qname=([scan]="full scan" [lookup]="index lookups (10k rows)")
 	declare -A cold=() warm=()
-	local i k
-	for i in $(seq "$RUNS"); do
+	local k
+	for _ in $(seq "$RUNS"); do
 		for k in scan lookup; do
 			drop_file "$db"
 			timed sqlite3 -readonly "$db" "${q[$k]}"; cold[local-$k]+=" $T"
@@ -609,10 +609,9 @@ w6() {
 	done
 	mnt_down "$MP"
 	local lc lw mc mw
+	# shellcheck disable=SC2086 # the lists of times are words on purpose: median's arguments
 	for k in scan lookup; do
-		# shellcheck disable=SC2086
 		lc=$(median ${cold[local-$k]}); lw=$(median ${warm[local-$k]})
-		# shellcheck disable=SC2086
 		mc=$(median ${cold[mnt-$k]}); mw=$(median ${warm[mnt-$k]})
 		ratio_row "W6 sqlite ${qname[$k]} cold" "$(calc '%.3f s' "$mc")" "$(calc '%.3f s' "$lc")" "$(calc '%.2f' "$mc / $lc")" "<=" 1.5
 		ratio_row "W6 sqlite ${qname[$k]} warm" "$(calc '%.3f s' "$mw")" "$(calc '%.3f s' "$lw")" "$(calc '%.2f' "$mw / $lw")" "<=" 1.5
@@ -623,8 +622,8 @@ w6() {
 
 w7() {
 	say "W7 unlock: PBKDF2-HMAC-SHA256 with 10,000,000 rounds on one core; opening with a saved key"
-	local out i ours=() std=()
-	for i in $(seq "$KRUNS"); do
+	local out ours=() std=()
+	for _ in $(seq "$KRUNS"); do
 		capture out taskset -c 1 "$KTEST" -test.run '^$' -test.bench 'KDF' -test.benchtime 1x -test.count 1
 		log "$out"
 		ours+=("$(awk '/KDF\/ours/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns/op") print $i / 1e9 }' <<< "$out")")
@@ -639,7 +638,7 @@ w7() {
 	fixture small-enc -encrypted -kdf real -seed 4
 	fixture small-plain -seed 4
 	local pe=() pp=()
-	for i in $(seq 7); do
+	for _ in $(seq 7); do
 		timed "$BIN" ls --key-file "$FIX/small-enc.key" "$FIX/small-enc"; pe+=("$T")
 		timed "$BIN" ls "$FIX/small-plain"; pp+=("$T")
 	done
@@ -667,8 +666,7 @@ w8() {
 	"$SIM" --socket "$sock" --from "$FIX/capture-src" > "$simlog" 2>&1 &
 	SIMPID=$!
 	trap 'kill "$SIMPID" 2> /dev/null || true' EXIT # this workload's subshell
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q '^devicesim ready' "$simlog" && break
 		sleep 0.1
 	done
@@ -676,7 +674,7 @@ w8() {
 	local udid
 	udid=$(sed -n 's/.* udid=\([^ ]*\) .*/\1/p' "$simlog")
 	local ours=() theirs=() bytes files
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		rm -rf "$out" && mkdir -p "$out/ours" "$out/theirs"
 		timed env "USBMUXD_SOCKET_ADDRESS=unix://$sock" "$BIN" capture --full --progress none "$out/ours"
 		ours+=("$T")
