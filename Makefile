@@ -79,11 +79,12 @@ demo:
 	@$(MAKE) --no-print-directory build
 	@./scripts/demo.sh
 
-# Man pages of every command, generated from the cobra definitions (cobra/doc).
+# Man pages of every command, generated from the cobra definitions (cobra/doc) by the
+# built binary's hidden gen-man: `man -l build/man/iosbackup.1`.
 MAN := build/man
-man:
+man: build
 	rm -rf $(MAN)
-	$(GO) run ./cmd/iosbackup gen-man $(MAN)
+	$(BIN) gen-man $(MAN)
 
 bench: build
 	@./scripts/bench.sh

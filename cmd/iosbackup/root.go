@@ -7,9 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "iosbackup",
@@ -26,7 +23,7 @@ echo, from --password-file FILE, or from the IOSBACKUP_PASSWORD environment vari
 A derived key saved with 'iosbackup key --save' unlocks without the slow password step.
 
 Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
-		Version:       version,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -45,7 +42,11 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newEncryptionCmd(),
 		newPairCmd(),
 		newSpeedCmd(),
+		newVersionCmd(),
+		newGenManCmd(),
 	)
+	root.SetVersionTemplate("iosbackup {{.Version}}\n")
+	addCompletions(root)
 	return root
 }
 
