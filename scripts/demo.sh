@@ -1,17 +1,42 @@
 #!/usr/bin/env bash
 # make demo: generate an encrypted sample backup (cached in .demo/) and show the main jobs
-# on it, printing each command before running it.
+# on it, printing each command before running it, quoted so that it can be pasted back
+# (from the top of the checkout). Where FUSE is missing, or the mount fails (a non-root
+# user without access to /dev/fuse, a container), it shows extract instead of mount.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=./bin/iosbackup
 DEMO=.demo
 SAMPLE=$DEMO/backup
+
+# quote prints one word as the shell reads it back: as it is when it holds only safe
+# characters, else in single quotes (each ' as '\''), which paste back whole.
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
+# shown is a command line as it can be pasted back.
+shown() {
+  local w line=""
+  for w in "$@"; do line+="$(quote "$w") "; done
+  printf '%s' "${line% }"
+}
+
+show() { printf '\n\033[1m$ %s\033[0m\n' "$(shown "$@")"; }
+run() {
+  show "$@"
+  "$@"
+}
+
 # The sample is synthetic: its password is not a secret. It travels in the environment,
 # as a user's would, never on the command line.
+show export IOSBACKUP_PASSWORD=demo
 export IOSBACKUP_PASSWORD=demo
-
-run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 if [ ! -f "$SAMPLE/Manifest.db" ]; then
   rm -rf "$SAMPLE"
@@ -22,44 +47,75 @@ fi
 run "$BIN" list "$DEMO"
 run "$BIN" info "$SAMPLE"
 # Pay the slow password step once; the key file is private (0600) and used below.
-"$BIN" key "$SAMPLE" > "$DEMO/key.hex"
-chmod 600 "$DEMO/key.hex"
-echo; echo "(derived key saved in $DEMO/key.hex: the next commands skip the slow password step)"
+printf '\n\033[1m$ %s > %s\033[0m\n' "$(shown "$BIN" key "$SAMPLE")" "$(quote "$DEMO/key.hex")"
+(umask 077 && "$BIN" key "$SAMPLE" > "$DEMO/key.hex")
+echo "(derived key saved in $DEMO/key.hex: the next commands skip the slow password step)"
+show unset IOSBACKUP_PASSWORD
 unset IOSBACKUP_PASSWORD
 K=(--key-file "$DEMO/key.hex")
 run "$BIN" ls "${K[@]}" "$SAMPLE"
 run "$BIN" ls -l "${K[@]}" "$SAMPLE" HomeDomain/Library/SMS
 run "$BIN" ls -l "${K[@]}" "$SAMPLE" CameraRollDomain/Media/DCIM/100APPLE
 
-if [ -e /dev/fuse ] && { [ "$(id -u)" = 0 ] || command -v fusermount3 >/dev/null || command -v fusermount >/dev/null; }; then
-  MP=$DEMO/mnt
+SMSQUERY="SELECT handle.id, message.text FROM message JOIN handle ON handle.ROWID = message.handle_id LIMIT 5;"
+
+MP=$DEMO/mnt
+
+# try_mount mounts the sample on $MP, or says why not and returns 1.
+try_mount() {
+  if [ ! -e /dev/fuse ]; then
+    echo
+    echo "(no /dev/fuse here: showing extract instead of mount)"
+    return 1
+  fi
   mkdir -p "$MP"
   "$BIN" unmount "$MP" 2>/dev/null || true
+  if ! run "$BIN" mount --background "${K[@]}" "$SAMPLE" "$MP"; then
+    echo
+    echo "(the mount failed, see above: FUSE is not usable by $(id -un) here; showing extract instead)"
+    return 1
+  fi
   trap '"$BIN" unmount "$MP" 2>/dev/null || true' EXIT
-  run "$BIN" mount --background "${K[@]}" "$SAMPLE" "$MP"
+}
+
+# demo_mount looks around the mounted sample, then unmounts it.
+demo_mount() {
   run ls "$MP"
   run ls "$MP/domains"
   run ls "$MP/apps" "$MP/apps/Notes Pro"
   run ls -l "$MP/device/var/mobile/Library/SMS"
   run ls -l "$MP/photos/100APPLE"
-  photo=$(ls "$MP/photos/100APPLE" | grep -m1 -i '\.jpg$')
-  rm -rf "$DEMO/copied"; mkdir -p "$DEMO/copied"
-  run cp -a "$MP/photos/100APPLE/$photo" "$DEMO/copied/"
-  run file "$DEMO/copied/$photo" 2>/dev/null || run ls -l "$DEMO/copied/$photo"
-  if command -v sqlite3 >/dev/null; then
-    run sqlite3 "$MP/device/var/mobile/Library/SMS/sms.db" \
-      "SELECT handle.id, message.text FROM message JOIN handle ON handle.ROWID = message.handle_id LIMIT 5;"
+  local photo=""
+  for photo in "$MP"/photos/100APPLE/*.[jJ][pP][gG]; do break; done
+  rm -rf "$DEMO/copied"
+  mkdir -p "$DEMO/copied"
+  run cp -a "$photo" "$DEMO/copied/"
+  if command -v file >/dev/null; then
+    run file "$DEMO/copied/${photo##*/}"
+  else
+    run ls -l "$DEMO/copied/${photo##*/}"
   fi
-  run touch "$MP/domains/HomeDomain/new-file" || true
+  if command -v sqlite3 >/dev/null; then
+    run sqlite3 "$MP/device/var/mobile/Library/SMS/sms.db" "$SMSQUERY"
+  fi
+  run touch "$MP/domains/HomeDomain/new-file" || true # read-only: refused
   run "$BIN" unmount "$MP"
   trap - EXIT
-else
-  echo; echo "(no FUSE here: /dev/fuse or fusermount missing; showing extract instead of mount)"
+}
+
+demo_extract() {
   rm -rf "$DEMO/extract"
   run "$BIN" extract "${K[@]}" "$SAMPLE" "$DEMO/extract" --domain HomeDomain 'Library/SMS'
   if command -v sqlite3 >/dev/null; then
-    run sqlite3 "$DEMO/extract/HomeDomain/Library/SMS/sms.db" \
-      "SELECT handle.id, message.text FROM message JOIN handle ON handle.ROWID = message.handle_id LIMIT 5;"
+    run sqlite3 "$DEMO/extract/HomeDomain/Library/SMS/sms.db" "$SMSQUERY"
   fi
+}
+
+# Not `if demo_mount`: a function run as a condition ignores set -e inside it.
+if try_mount; then
+  demo_mount
+else
+  demo_extract
 fi
-echo; echo "demo done."
+echo
+echo "demo done."
