@@ -27,8 +27,10 @@ done <scripts/deps.list
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-  echo "make deps: missing ${missing[*]}; install them as root with:" >&2
-  echo "apt-get install -y ${packages[*]}"
+  {
+    echo "make deps: missing ${missing[*]}; install them as root with:"
+    echo "apt-get install -y ${packages[*]}"
+  } >&2
   exit 1
 fi
 
