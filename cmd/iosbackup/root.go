@@ -45,7 +45,6 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newVersionCmd(),
 		newGenManCmd(),
 	)
-	root.SetVersionTemplate("iosbackup {{.Version}}\n")
 	addCompletions(root)
 	return root
 }

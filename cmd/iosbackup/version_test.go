@@ -67,7 +67,7 @@ func TestVersionCommandMatchesBuildInfo(t *testing.T) {
 			t.Fatalf("iosbackup %s: %v", args[0], err)
 		}
 		line := strings.TrimSpace(string(out))
-		want := []string{"iosbackup " + recorded["version"] + " ", runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
+		want := []string{"iosbackup version " + recorded["version"] + " ", runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
 		if rev := recorded["vcs.revision"]; rev != "" {
 			want = append(want, "commit "+rev+" ("+recorded["vcs.time"])
 			if recorded["vcs.modified"] == "true" {
