@@ -43,8 +43,26 @@ var markdownEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_",
 // escapeMarkdown escapes the texts of c and its subcommands, for this run's pages only.
 func escapeMarkdown(c *cobra.Command) {
 	c.Short = markdownEscaper.Replace(c.Short)
-	c.Long = markdownEscaper.Replace(c.Long)
+	c.Long = longMarkdown(c.Long)
 	for _, sub := range c.Commands() {
 		escapeMarkdown(sub)
 	}
+}
+
+// longMarkdown escapes a Long text, except its indented blocks (a table of the mount's
+// folders, a list): after a blank line, lines that start with two spaces become a
+// Markdown code block, so the page keeps their layout as --help shows it instead of
+// filling them into one paragraph.
+func longMarkdown(long string) string {
+	lines := strings.Split(long, "\n")
+	inBlock, prevBlank := false, true
+	for i, line := range lines {
+		if strings.HasPrefix(line, "  ") && (inBlock || prevBlank) {
+			lines[i], inBlock = "    "+line, true
+		} else {
+			lines[i], inBlock = markdownEscaper.Replace(line), false
+		}
+		prevBlank = line == ""
+	}
+	return strings.Join(lines, "\n")
 }

@@ -50,6 +50,12 @@ func TestManPages(t *testing.T) {
 		!strings.Contains(text, "DEST/<Domain>/<path>") {
 		t.Errorf("iosbackup-extract.1 lost the '*' or the <Domain> of its text:\n%s", data)
 	}
+	// The mount's table of folders keeps its layout (a roff example block, not filled).
+	data, _ = os.ReadFile(filepath.Join(dir, "iosbackup-mount.1"))
+	if !strings.Contains(string(data), ".EX\n  MOUNTPOINT/domains/<Domain>/<path>   every domain") ||
+		!strings.Contains(string(data), "\n  MOUNTPOINT/apps/<App name>/          data/, groups/<id>/") {
+		t.Errorf("iosbackup-mount.1 does not keep the table of folders as written:\n%s", data)
+	}
 	if len(want) < 15 || !want["iosbackup-ls.1"] || !want["iosbackup-version.1"] {
 		t.Errorf("pages %v: want every command, ls and version among them", want)
 	}
