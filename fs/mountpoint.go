@@ -1,0 +1,45 @@
+package backupfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// CheckMountpoint refuses a mountpoint where mounting would hide something without a
+// word: a filesystem already mounted there (a second mount would stack on top of it),
+// or files in the folder (unless allowNonEmpty, as rclone's --allow-non-empty). Mount
+// calls it; a command calls it too, to fail before asking for a password.
+func CheckMountpoint(mountpoint string, allowNonEmpty bool) error {
+	st, err := os.Stat(mountpoint)
+	if err != nil {
+		return fmt.Errorf("mountpoint: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("mountpoint %s: not a folder", mountpoint)
+	}
+	fstype, err := MountedAt(mountpoint)
+	if err != nil {
+		return fmt.Errorf("mountpoint %s: %w", mountpoint, err)
+	}
+	if fstype != "" {
+		return fmt.Errorf("mountpoint %s: already a mount point (of a %s filesystem): unmount it first, or choose an empty folder", mountpoint, fstype)
+	}
+	if allowNonEmpty {
+		return nil
+	}
+	d, err := os.Open(mountpoint)
+	if err != nil {
+		return fmt.Errorf("mountpoint: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("mountpoint %s: %w", mountpoint, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("mountpoint %s is not empty (it holds %s...): the mount would hide its files; choose an empty folder, or --allow-non-empty", mountpoint, names[0])
+	}
+	return nil
+}
