@@ -196,6 +196,7 @@ func (ix *Index) resolveDevice(arg string, comps []string) (*Place, error) {
 		for n := range kids {
 			names = append(names, n)
 		}
+		sort.Strings(names) // Closest takes the first of equals: the same one every time
 		sug := ""
 		if best := Closest(c, names); best != "" {
 			sug = "/" + strings.Join(append(append([]string{}, comps[:k]...), best), "/")
