@@ -1,7 +1,9 @@
 package backupfs
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -32,6 +34,9 @@ func ourMount(mountpoint string) (string, error) {
 // path is a plain folder (or a folder inside a mount, not its root).
 func MountedAt(path string) (fstype string, err error) {
 	mp, err := canonicalMountpoint(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil // nothing can be mounted where no folder leads
+	}
 	if err != nil {
 		return "", err
 	}

@@ -12,19 +12,21 @@ import (
 // or files in the folder (unless allowNonEmpty, as rclone's --allow-non-empty). Mount
 // calls it; a command calls it too, to fail before asking for a password.
 func CheckMountpoint(mountpoint string, allowNonEmpty bool) error {
+	// Mount table first: stat of a mount whose server died fails with ENOTCONN, and
+	// the user should hear that something is mounted there, not that.
+	fstype, err := MountedAt(mountpoint)
+	if err != nil {
+		return fmt.Errorf("mountpoint: %w", err)
+	}
+	if fstype != "" {
+		return fmt.Errorf("mountpoint %s: already a mount point (of a %s filesystem): unmount it first, or choose an empty folder", mountpoint, fstype)
+	}
 	st, err := os.Stat(mountpoint)
 	if err != nil {
 		return fmt.Errorf("mountpoint: %w", err)
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("mountpoint %s: not a folder", mountpoint)
-	}
-	fstype, err := MountedAt(mountpoint)
-	if err != nil {
-		return fmt.Errorf("mountpoint %s: %w", mountpoint, err)
-	}
-	if fstype != "" {
-		return fmt.Errorf("mountpoint %s: already a mount point (of a %s filesystem): unmount it first, or choose an empty folder", mountpoint, fstype)
 	}
 	if allowNonEmpty {
 		return nil
