@@ -19,7 +19,11 @@ func (opt *ExtractOptions) Select(ix *manifest.Index, arg string) error {
 	whole := arg
 	domains := ix.Domains()
 	if opt.DomainGlob != "" && !anyMatch(opt.DomainGlob, domains) {
-		return noMatch("--domain "+opt.DomainGlob, "no domain of the backup", manifest.Closest(opt.DomainGlob, domains))
+		closest := manifest.Closest(opt.DomainGlob, domains)
+		if closest == "" {
+			return fmt.Errorf("--domain %s: matches no domain of the backup ('iosbackup ls BACKUP' lists them)", opt.DomainGlob)
+		}
+		return noMatch("--domain "+opt.DomainGlob, "no domain of the backup", closest)
 	}
 	if arg == "" {
 		return nil

@@ -79,7 +79,11 @@ This is the one command that writes decrypted data to disk: only where you ask.`
 			}
 			var exists *backup.ExistsError
 			if errors.As(err, &exists) {
-				return fmt.Errorf("%s: %w: --skip-existing leaves them, --overwrite replaces them", args[1], exists)
+				them := "them"
+				if exists.Count == 1 {
+					them = "it"
+				}
+				return fmt.Errorf("%s: %w: --skip-existing to leave %s, --overwrite to replace %s", args[1], exists, them, them)
 			}
 			if err != nil {
 				return err
