@@ -28,6 +28,9 @@ type MountOptions struct {
 	// for two or three attributes (SELinux label, ACLs) of every file it lists, one
 	// round trip to this process each; without xattrs the kernel stops asking.
 	NoXAttrs bool
+	// AllowNonEmpty mounts over a folder that holds files, hiding them while mounted.
+	// A folder where something is mounted already is refused whatever this says.
+	AllowNonEmpty bool
 	// CacheTimeout is how long the kernel may trust names and attributes it was
 	// given. Zero means one hour.
 	CacheTimeout time.Duration
@@ -43,6 +46,9 @@ type MountOptions struct {
 // that holds locks the server needs: see go-fuse's fs package documentation on
 // deadlocks.
 func Mount(mountpoint string, root *Root, opt MountOptions) (*fuse.Server, error) {
+	if err := CheckMountpoint(mountpoint, opt.AllowNonEmpty); err != nil {
+		return nil, err
+	}
 	timeout := opt.CacheTimeout
 	if timeout <= 0 {
 		// Contents never change while mounted, so the kernel may cache names and

@@ -3,6 +3,7 @@ package backupfs
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"log"
 	"math/rand"
@@ -468,8 +469,8 @@ func TestUnmountIdle(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("server still running after Unmount")
 	}
-	if _, err := Unmount(dir); err == nil {
-		t.Errorf("second Unmount of %s succeeded", dir)
+	if _, err := Unmount(dir); !errors.Is(err, ErrNotMounted) {
+		t.Errorf("second Unmount of %s: %v, want %v", dir, err, ErrNotMounted)
 	}
 }
 

@@ -1,7 +1,6 @@
 package backupfs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,28 +38,14 @@ func mountDevice(mountpoint string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	rec, ok, err := mountAt(abs)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	dev := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// ID parent major:minor root mountpoint options ... - type source superoptions
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 5 && unescapeMountinfo(fields[4]) == abs {
-			dev = fields[2]
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("/proc/self/mountinfo: %w", err)
-	}
-	if dev == "" {
+	if !ok {
 		return "", fmt.Errorf("%s: not in /proc/self/mountinfo", abs)
 	}
-	return dev, nil
+	return rec.Dev, nil
 }
 
 // unescapeMountinfo undoes the octal escapes (\040 for a space, \011, \012, \134) of

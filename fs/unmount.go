@@ -1,8 +1,17 @@
 package backupfs
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+)
+
+// Errors of Unmount that callers tell apart.
+var (
+	// ErrNotOurs: another filesystem than an iosbackup one is mounted there.
+	ErrNotOurs = errors.New("not an iosbackup mount")
+	// ErrNotMounted: nothing is mounted there.
+	ErrNotMounted = errors.New("not mounted")
 )
 
 // Holder is a process that keeps a mount busy.

@@ -20,10 +20,15 @@ import (
 // the caller can tell the user who still uses the mount.
 //
 // A server started by Mount in this process notices the unmount: its Wait returns.
+//
+// It acts only on an iosbackup mount (fuse.iosbackup in /proc/self/mountinfo): run as
+// root, umount2 would unmount anything, and a lazy detach of someone else's busy
+// filesystem is not ours to do. Anything else is refused with ErrNotOurs, a folder
+// with nothing mounted on it with ErrNotMounted.
 func Unmount(mountpoint string) (holders []Holder, err error) {
-	mp, err := filepath.Abs(mountpoint)
+	mp, err := ourMount(mountpoint)
 	if err != nil {
-		return nil, fmt.Errorf("unmount %s: %w", mountpoint, err)
+		return nil, err
 	}
 	err = unmountLinux(mp, false)
 	if err == nil {
@@ -33,6 +38,10 @@ func Unmount(mountpoint string) (holders []Holder, err error) {
 		return nil, fmt.Errorf("unmount %s: %w", mp, err)
 	}
 	holders = FindHolders(mp)
+	// Look again before the lazy detach: what is on top may have changed meanwhile.
+	if _, err := ourMount(mp); err != nil {
+		return holders, err
+	}
 	if err := unmountLinux(mp, true); err != nil {
 		return holders, fmt.Errorf("lazy unmount %s: %w", mp, err)
 	}

@@ -5,18 +5,17 @@ package backupfs
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
 
-// Unmount unmounts the filesystem at mountpoint. When it is busy it forces the unmount
+// Unmount unmounts the iosbackup filesystem at mountpoint (see ourMount). When it is busy it forces the unmount
 // (there is no lazy unmount outside Linux); holders are not listed on this platform
 // (lsof +f -- MOUNTPOINT does it).
 func Unmount(mountpoint string) (holders []Holder, err error) {
-	mp, err := filepath.Abs(mountpoint)
+	mp, err := ourMount(mountpoint)
 	if err != nil {
-		return nil, fmt.Errorf("unmount %s: %w", mountpoint, err)
+		return nil, err
 	}
 	err = unix.Unmount(mp, 0)
 	if err == nil {

@@ -61,7 +61,7 @@ func newDevicesCmd() *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(devs)
+				return enc.Encode(devicesJSON(devs))
 			}
 			if len(devs) == 0 {
 				fmt.Fprintln(os.Stderr, "no device connected")
@@ -130,7 +130,7 @@ enter its passcode: the progress line says so.`,
 				return err
 			}
 			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(resultJSON(res))
 			}
 			kind := "full"
 			if res.Incremental {
@@ -181,7 +181,7 @@ func (r *renderer) event(e capture.Event) {
 	case "none":
 		return
 	case "json":
-		_ = json.NewEncoder(r.out).Encode(e)
+		_ = json.NewEncoder(r.out).Encode(eventToJSON(e))
 		return
 	}
 	switch e.Kind {

@@ -12,20 +12,24 @@ import (
 func newCatCmd() *cobra.Command {
 	var u unlockFlags
 	cmd := &cobra.Command{
-		Use:     "cat BACKUP DOMAIN/PATH",
-		Short:   "Write a file of the backup to standard output",
-		Example: `  iosbackup cat 00008030 HomeDomain/Library/SMS/sms.db > sms.db`,
-		Args:    exactArgs(2),
+		Use:   "cat BACKUP DOMAIN/PATH | DEVICE-PATH",
+		Short: "Write a file of the backup to standard output",
+		Example: `  iosbackup cat 00008030 HomeDomain/Library/SMS/sms.db > sms.db
+  iosbackup cat 00008030 /var/mobile/Library/SMS/sms.db > sms.db`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := openBackup(args[0], &u)
 			if err != nil {
 				return err
 			}
-			i, err := lookupArg(b, args[1])
+			p, err := b.Index.Resolve(args[1])
 			if err != nil {
 				return err
 			}
-			e := b.Index.Entry(i)
+			if p.IsDir(b.Index) {
+				return fmt.Errorf("%s: is a folder, not a file ('iosbackup ls' lists it)", args[1])
+			}
+			e := b.Index.Entry(p.Entries[0])
 			if e.Kind != manifest.KindFile {
 				return fmt.Errorf("%s: is a %s, not a file", args[1], e.Kind)
 			}

@@ -45,7 +45,7 @@ func newListCmd() *cobra.Command {
 			for _, s := range all {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 					orDash(s.DeviceName), orDash(s.ProductType), orDash(s.ProductVersion),
-					formatDate(s.Date), yesNo(s.Encrypted), completeness(s), humanBytes(s.Size), orDash(s.UDID), filepath.Base(s.Dir))
+					formatDate(s.Date), yesNo(s.Encrypted), yesNo(s.Complete), humanBytes(s.Size), orDash(s.UDID), filepath.Base(s.Dir))
 			}
 			return tw.Flush()
 		},
@@ -85,17 +85,6 @@ func orDash(s string) string {
 
 func yesNo(b bool) string {
 	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// completeness says whether the last backup run finished: "?" without a Status.plist.
-func completeness(s backup.Summary) string {
-	switch {
-	case !s.HasStatus:
-		return "?"
-	case s.Complete:
 		return "yes"
 	}
 	return "no"

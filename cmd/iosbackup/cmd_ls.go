@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,10 +21,14 @@ func newLsCmd() *cobra.Command {
 		recursive bool
 	)
 	cmd := &cobra.Command{
-		Use:   "ls BACKUP [DOMAIN[/PATH]]",
-		Short: "List domains, or the contents of a folder of a domain",
+		Use:   "ls BACKUP [DOMAIN[/PATH] | DEVICE-PATH]",
+		Short: "List domains, or the contents of a folder of a domain or of the device",
+		Long: `List the domains of a backup, or a folder: DOMAIN, DOMAIN/PATH, or a device path
+(/var/mobile/Library/SMS, /private/var/... too), where the domains placed there are
+merged as in the mount's device/ folder.`,
 		Example: `  iosbackup ls ~/backups/00008030-001A
-  iosbackup ls -l 00008030 HomeDomain/Library/SMS`,
+  iosbackup ls -l 00008030 HomeDomain/Library/SMS
+  iosbackup ls -l 00008030 /var/mobile/Library/SMS`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := openBackup(args[0], &u)
@@ -37,17 +42,18 @@ func newLsCmd() *cobra.Command {
 				}
 				return nil
 			}
-			i, err := lookupArg(b, args[1])
+			p, err := b.Index.Resolve(args[1])
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 1, ' ', 0)
 			defer tw.Flush()
-			if b.Index.Entry(i).Kind != manifest.KindDir {
-				printEntry(tw, b, i, b.Index.Name(i), long)
+			if !p.IsDir(b.Index) {
+				printPlace(tw, b, p, path.Base(p.Arg), long)
 				return nil
 			}
-			return listDir(tw, b, i, long, recursive, "")
+			listPlace(tw, b, p, long, recursive, "")
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "long listing: mode, owner, size, date")
@@ -56,17 +62,30 @@ func newLsCmd() *cobra.Command {
 	return cmd
 }
 
-func listDir(w io.Writer, b *backup.Backup, dir int32, long, recursive bool, prefix string) error {
-	for _, c := range b.Index.Children(dir) {
-		name := prefix + b.Index.Name(c)
-		printEntry(w, b, c, name, long)
-		if recursive && b.Index.Entry(c).Kind == manifest.KindDir {
-			if err := listDir(w, b, c, long, recursive, name+"/"); err != nil {
-				return err
-			}
+// listPlace lists the folder p: a folder of a domain, or a device folder where domains
+// are merged as in the mount's device/ view.
+func listPlace(w io.Writer, b *backup.Backup, p *manifest.Place, long, recursive bool, prefix string) {
+	for _, c := range b.Index.List(p) {
+		name := prefix + path.Base(c.Arg)
+		printPlace(w, b, c, name, long)
+		if recursive && c.IsDir(b.Index) {
+			listPlace(w, b, c, long, recursive, name+"/")
 		}
 	}
-	return nil
+}
+
+// printPlace prints the winning entry of p; a device folder that only leads to domains
+// placed deeper has none, and shows as a read-only folder.
+func printPlace(w io.Writer, b *backup.Backup, p *manifest.Place, name string, long bool) {
+	if len(p.Entries) > 0 {
+		printEntry(w, b, p.Entries[0], name, long)
+		return
+	}
+	if !long {
+		fmt.Fprintln(w, name+"/")
+		return
+	}
+	fmt.Fprintf(w, "dr-xr-xr-x\t-\t-\t-\t-\t%s/\n", name)
 }
 
 func printEntry(w io.Writer, b *backup.Backup, i int32, name string, long bool) {
@@ -114,18 +133,4 @@ func modeString(e *manifest.Entry) string {
 		}
 	}
 	return sb.String()
-}
-
-// lookupArg finds DOMAIN[/PATH] in the backup.
-func lookupArg(b *backup.Backup, arg string) (int32, error) {
-	arg = strings.Trim(arg, "/")
-	domain, path, _ := strings.Cut(arg, "/")
-	i, ok := b.Index.Lookup(domain, path)
-	if !ok {
-		if _, ok := b.Index.DomainRoot(domain); !ok {
-			return -1, fmt.Errorf("%s: no domain %q in the backup ('iosbackup ls BACKUP' lists them)", arg, domain)
-		}
-		return -1, fmt.Errorf("%s: no such file or folder in the backup", arg)
-	}
-	return i, nil
 }

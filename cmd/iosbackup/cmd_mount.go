@@ -25,14 +25,15 @@ const readyFDEnv = "IOSBACKUP_READY_FD"
 
 func newMountCmd() *cobra.Command {
 	var (
-		u            unlockFlags
-		background   bool
-		allowOther   bool
-		deviceOwners bool
-		rawSymlinks  bool
-		noXAttrs     bool
-		debug        bool
-		logFile      string
+		u             unlockFlags
+		background    bool
+		allowOther    bool
+		allowNonEmpty bool
+		deviceOwners  bool
+		rawSymlinks   bool
+		noXAttrs      bool
+		debug         bool
+		logFile       string
 	)
 	cmd := &cobra.Command{
 		Use:   "mount [BACKUP|ROOT] MOUNTPOINT",
@@ -56,10 +57,8 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mountpoint := args[len(args)-1]
-			if st, err := os.Stat(mountpoint); err != nil {
-				return fmt.Errorf("mountpoint: %w", err)
-			} else if !st.IsDir() {
-				return fmt.Errorf("mountpoint %s: not a folder", mountpoint)
+			if err := backupfs.CheckMountpoint(mountpoint, allowNonEmpty); err != nil {
+				return err // before --background forks, and before a password is asked
 			}
 			if background && os.Getenv(readyFDEnv) == "" {
 				return runInBackground()
@@ -74,7 +73,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			}
 			root := backupfs.NewRoot(backupfs.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
 			server, err := backupfs.Mount(mountpoint, root, backupfs.MountOptions{
-				AllowOther: allowOther, Debug: debug, NoXAttrs: noXAttrs,
+				AllowOther: allowOther, Debug: debug, NoXAttrs: noXAttrs, AllowNonEmpty: allowNonEmpty,
 			})
 			if err != nil {
 				return err
@@ -85,6 +84,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 	f := cmd.Flags()
 	f.BoolVar(&background, "background", false, "return once the mount is ready and keep serving it in the background")
 	f.BoolVar(&allowOther, "allow-other", false, "let other users read the mount (needs user_allow_other in /etc/fuse.conf); they get what the recorded modes allow")
+	f.BoolVar(&allowNonEmpty, "allow-non-empty", false, "mount over a folder that holds files (they are hidden while mounted)")
 	f.BoolVar(&deviceOwners, "device-owners", false, "show the device's uid/gid (usually 501) instead of yours")
 	f.BoolVar(&rawSymlinks, "raw-symlinks", false, "keep the device's absolute symlink targets instead of ones that resolve inside device/")
 	f.BoolVar(&noXAttrs, "no-xattrs", false, "hide extended attributes")

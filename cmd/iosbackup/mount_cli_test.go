@@ -272,7 +272,7 @@ func TestExtractKeepsTimesModesAndStaysInside(t *testing.T) {
 		t.Fatal("no files checked")
 	}
 	// A second run refuses to overwrite; --overwrite replaces.
-	if out, err := cli(t, []string{"IOSBACKUP_PASSWORD=pw"}, "extract", dir, dest); err == nil || !strings.Contains(out, "already exists") {
+	if out, err := cli(t, []string{"IOSBACKUP_PASSWORD=pw"}, "extract", dir, dest); err == nil || !strings.Contains(out, "already exist") {
 		t.Fatalf("second extract: %v %s", err, out)
 	}
 	if out, err := cli(t, []string{"IOSBACKUP_PASSWORD=pw"}, "extract", "--overwrite", "-q", dir, dest); err != nil {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,11 +25,14 @@ type unlockFlags struct {
 	keyFile      string
 	noSavedKey   bool
 	root         string
+
+	stdinPassword []byte // read once for --password-file -: standard input cannot be read twice
+	stdinRead     bool
 }
 
 func (u *unlockFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&u.passwordFile, "password-file", "", "read the backup password from `FILE` (first line)")
+	f.StringVar(&u.passwordFile, "password-file", "", "read the backup password from `FILE` (first line; - for standard input)")
 	f.StringVar(&u.keyHex, "key", "", "unlock with a derived key (`HEX`, from 'iosbackup key'); visible to other users in ps: prefer --key-file or a saved key")
 	f.StringVar(&u.keyFile, "key-file", "", "unlock with a derived key read from `FILE` (hex)")
 	f.BoolVar(&u.noSavedKey, "no-saved-key", false, "ignore keys saved with 'iosbackup key --save'")
@@ -91,15 +96,15 @@ func parseKeyHex(s string) ([]byte, error) {
 // password reads the backup password from, in order: --password-file,
 // IOSBACKUP_PASSWORD, or a prompt on the terminal without echo.
 func (u *unlockFlags) password() ([]byte, error) {
+	if u.passwordFile == "-" {
+		return u.passwordFromStdin()
+	}
 	if u.passwordFile != "" {
 		data, err := os.ReadFile(u.passwordFile)
 		if err != nil {
 			return nil, fmt.Errorf("--password-file: %w", err)
 		}
-		// The first line only: files written by `echo` end in a newline that is not part
-		// of the password.
-		line, _, _ := bytes.Cut(data, []byte("\n"))
-		return bytes.TrimSuffix(line, []byte("\r")), nil
+		return firstLine(data), nil
 	}
 	if pw, ok := os.LookupEnv("IOSBACKUP_PASSWORD"); ok {
 		return []byte(pw), nil
@@ -113,6 +118,29 @@ func (u *unlockFlags) password() ([]byte, error) {
 	}
 	defer tty.Close()
 	return promptOn(tty, tty)
+}
+
+// passwordFromStdin reads the first line of standard input, once: a mount of a folder
+// of backups asks for each encrypted one, and they share the one password given.
+func (u *unlockFlags) passwordFromStdin() ([]byte, error) {
+	if !u.stdinRead {
+		line, err := bufio.NewReader(os.Stdin).ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("--password-file -: reading standard input: %w", err)
+		}
+		if len(line) == 0 {
+			return nil, errors.New("--password-file -: standard input is empty (pipe the password in)")
+		}
+		u.stdinPassword, u.stdinRead = firstLine(line), true
+	}
+	return u.stdinPassword, nil
+}
+
+// firstLine is the password in data: files written by `echo` end in a newline that is
+// not part of the password.
+func firstLine(data []byte) []byte {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r"))
 }
 
 func promptOn(in *os.File, out *os.File) ([]byte, error) {
