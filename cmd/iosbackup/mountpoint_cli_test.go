@@ -1,13 +1,13 @@
 package main
 
 import (
-	"iosbackup/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // mountsAt counts the mounts stacked at dir in /proc/self/mountinfo.

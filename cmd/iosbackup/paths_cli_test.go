@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io/fs"
-	"iosbackup/internal/testenv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // TestLsCatExtractTakeTheSamePathForms: on the MVT sample, DOMAIN/PATH, /var/... and

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"iosbackup/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // requireRoot skips a test that mounts a filesystem of another type (only root may),
