@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,7 @@ type Backup struct {
 	Index     *manifest.Index
 	Stats     LoadStats
 
+	dir      *folder // every file of the folder is opened through it
 	keys     *decrypt.ClassKeys
 	kek      []byte
 	keybagID string
@@ -104,23 +106,27 @@ func Open(dir string, opt Options) (*Backup, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open backup %s: not a folder", dir)
 	}
-	b := &Backup{Dir: dir}
+	dirf, err := openFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backup{Dir: dir, dir: dirf}
 
-	if b.Format = detectFormat(dir); b.Format == 0 {
+	if b.Format = detectFormat(dirf); b.Format == 0 {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotBackup)
 	}
 
-	if info, err := manifest.ReadInfo(filepath.Join(dir, "Info.plist")); err == nil {
+	if info, err := readInfo(dirf); err == nil {
 		b.Info = info
 	} else if !errors.Is(err, os.ErrNotExist) {
 		warn(err.Error())
 	}
-	if status, err := manifest.ReadStatus(filepath.Join(dir, "Status.plist")); err == nil {
+	if status, err := readStatus(dirf); err == nil {
 		b.Status = status
 	} else if !errors.Is(err, os.ErrNotExist) {
 		warn(err.Error())
 	}
-	mp, err := manifest.ReadManifestPlist(filepath.Join(dir, "Manifest.plist"))
+	mp, err := readManifestPlist(dirf)
 	switch {
 	case err == nil:
 		b.Manifest = mp
@@ -226,41 +232,65 @@ func splitClassKey(k []byte) (uint32, []byte, error) {
 	return binary.LittleEndian.Uint32(k[:4]), k[4:], nil
 }
 
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
 // BlobPath is where entry e's contents live: xx/<fileID> for Manifest.db backups,
 // <fileID> for Manifest.mbdb ones. The path is built from the validated 20-byte ID only.
 func (b *Backup) BlobPath(e *manifest.Entry) string {
-	id := e.ID.String()
-	if b.Format == FormatMBDB {
-		return filepath.Join(b.Dir, id)
-	}
-	return filepath.Join(b.Dir, id[:2], id)
+	return b.dir.path(b.blobName(e, b.Format))
 }
 
-// openBlob opens the blob, trying the other layout when the expected one is absent:
+// blobName is the blob's name inside the folder in the layout of format f.
+func (b *Backup) blobName(e *manifest.Entry, f Format) string {
+	id := e.ID.String()
+	if f == FormatMBDB {
+		return id
+	}
+	return id[:2] + "/" + id
+}
+
+// otherLayout is the layout a blob is looked for in when it is absent from its own:
 // hand-assembled and converted backups mix them.
-func (b *Backup) openBlob(e *manifest.Entry) (*os.File, string, error) {
-	path := b.BlobPath(e)
-	f, err := os.Open(path)
+func (b *Backup) otherLayout() Format {
+	if b.Format == FormatMBDB {
+		return FormatDB
+	}
+	return FormatMBDB
+}
+
+// openBlob opens the blob (a regular file inside the folder, never through a symlink),
+// trying the other layout when the expected one is absent.
+func (b *Backup) openBlob(e *manifest.Entry) (*os.File, fs.FileInfo, string, error) {
+	name := b.blobName(e, b.Format)
+	f, fi, err := b.dir.open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		alt := b.blobName(e, b.otherLayout())
+		if f, fi, err2 := b.dir.open(alt); err2 == nil || !errors.Is(err2, fs.ErrNotExist) {
+			return f, fi, b.dir.path(alt), blobError(e, err2)
+		}
+		return nil, nil, b.dir.path(name), fmt.Errorf("%s/%s (%s): %w", e.Domain, e.Path, b.dir.path(name), ErrBlobMissing)
+	}
+	return f, fi, b.dir.path(name), blobError(e, err)
+}
+
+// statBlob is openBlob's lstat: the blob's size without opening it.
+func (b *Backup) statBlob(e *manifest.Entry) (fs.FileInfo, error) {
+	name := b.blobName(e, b.Format)
+	fi, err := b.dir.stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		alt := b.blobName(e, b.otherLayout())
+		if fi, err2 := b.dir.stat(alt); err2 == nil || !errors.Is(err2, fs.ErrNotExist) {
+			return fi, blobError(e, err2)
+		}
+		return nil, fmt.Errorf("%s/%s (%s): %w", e.Domain, e.Path, b.dir.path(name), ErrBlobMissing)
+	}
+	return fi, blobError(e, err)
+}
+
+// blobError adds the entry's name to an error that names its blob.
+func blobError(e *manifest.Entry, err error) error {
 	if err == nil {
-		return f, path, nil
+		return nil
 	}
-	if errors.Is(err, os.ErrNotExist) {
-		id := e.ID.String()
-		alt := filepath.Join(b.Dir, id[:2], id)
-		if b.Format == FormatDB {
-			alt = filepath.Join(b.Dir, id)
-		}
-		if f, err2 := os.Open(alt); err2 == nil {
-			return f, alt, nil
-		}
-		return nil, path, fmt.Errorf("%s/%s (%s): %w", e.Domain, e.Path, path, ErrBlobMissing)
-	}
-	return nil, path, fmt.Errorf("%s/%s: %w", e.Domain, e.Path, err)
+	return fmt.Errorf("%s/%s: %w", e.Domain, e.Path, err)
 }
 
 // File is an open file of the backup: random access to its plaintext.
@@ -276,14 +306,9 @@ func (b *Backup) OpenFile(e *manifest.Entry) (File, error) {
 	if e.Kind != manifest.KindFile {
 		return nil, fmt.Errorf("%s/%s: not a regular file", e.Domain, e.Path)
 	}
-	f, path, err := b.openBlob(e)
+	f, fi, path, err := b.openBlob(e)
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
 	if !b.Encrypted || e.WrappedKey == nil {
 		return &plainFile{File: f, size: fi.Size()}, nil
@@ -321,17 +346,9 @@ func (b *Backup) FileSize(e *manifest.Entry) (int64, error) {
 		return 0, nil
 	}
 	if !b.Encrypted || e.WrappedKey == nil {
-		fi, err := os.Stat(b.BlobPath(e))
-		if err == nil {
-			return fi.Size(), nil
-		}
-		f, _, err := b.openBlob(e)
+		fi, err := b.statBlob(e)
 		if err != nil {
 			return 0, err
-		}
-		defer f.Close()
-		if fi, err = f.Stat(); err != nil {
-			return 0, fmt.Errorf("%s/%s: %w", e.Domain, e.Path, err)
 		}
 		return fi.Size(), nil
 	}

@@ -2,9 +2,10 @@ package backup
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"runtime/debug"
 	"sync"
 
@@ -26,8 +27,8 @@ func (b *Backup) load() error {
 			return err
 		}
 	case FormatMBDB:
-		path := filepath.Join(b.Dir, "Manifest.mbdb")
-		f, err := os.Open(path)
+		path := b.dir.path("Manifest.mbdb")
+		f, _, err := b.dir.open("Manifest.mbdb")
 		if err != nil {
 			return fmt.Errorf("open manifest: %w", err)
 		}
@@ -51,11 +52,16 @@ func (b *Backup) load() error {
 // readDB reads the entries of Manifest.db, decrypting it on the fly when the backup is
 // encrypted.
 func (b *Backup) readDB() ([]manifest.Entry, error) {
-	path := filepath.Join(b.Dir, "Manifest.db")
-	var (
-		entries []manifest.Entry
-		stats   manifest.DBStats
-	)
+	path := b.dir.path("Manifest.db")
+	f, fi, err := b.dir.open("Manifest.db")
+	if err != nil {
+		return nil, fmt.Errorf("open manifest: %w", err)
+	}
+	defer f.Close()
+	// The database is handed to SQLite as a reader of the file opened here, never by
+	// its name: SQLite would follow a symlink, or block on a pipe, swapped in later.
+	var db *sql.DB
+	var closeDB func() error
 	if b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0 {
 		class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
 		if err != nil {
@@ -65,40 +71,39 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("open manifest: %w", err)
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return nil, fmt.Errorf("stat %s: %w", path, err)
-		}
 		r, err := openManifestDB(f, fi.Size(), key)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt %s: %w", path, err)
 		}
 		// The plaintext database is read page by page through SQLite's VFS and never
 		// written anywhere.
-		db, closeDB, err := manifest.OpenDBReader(r, r.Size())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		defer closeDB()
-		entries, stats, err = manifest.ReadDBEntries(context.Background(), db)
+		db, closeDB, err = manifest.OpenDBReader(r, r.Size())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	} else {
-		db, err := manifest.OpenDBFile(path)
-		if err != nil {
-			return nil, err
+		// A non-empty Manifest.db-wal holds transactions not yet in the database.
+		wal, walInfo, err := b.dir.open("Manifest.db-wal")
+		switch {
+		case err == nil && walInfo.Size() > 0:
+			defer wal.Close()
+			db, closeDB, err = manifest.OpenDBReaderWithWAL(f, fi.Size(), wal, walInfo.Size())
+		case err == nil || errors.Is(err, fs.ErrNotExist):
+			if wal != nil {
+				wal.Close()
+			}
+			db, closeDB, err = manifest.OpenDBReader(f, fi.Size())
+		default:
+			return nil, fmt.Errorf("open manifest: %w", err)
 		}
-		defer db.Close()
-		entries, stats, err = manifest.ReadDBEntries(context.Background(), db)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+	}
+	defer closeDB()
+	entries, stats, err := manifest.ReadDBEntries(context.Background(), db)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	b.Stats.Rows, b.Stats.Skipped = stats.Rows, stats.Skipped
 	return entries, nil

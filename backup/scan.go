@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"iosbackup/manifest"
 )
 
 // DefaultRoot is the folder where the platform's backup software keeps backups.
@@ -42,6 +40,12 @@ func DefaultRoot() string {
 	}
 }
 
+// exists reports whether path (a folder of the user's, not a file of a backup) exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // Summary describes a backup from its property lists alone, without unlocking it.
 type Summary struct {
 	Dir            string
@@ -58,15 +62,24 @@ type Summary struct {
 }
 
 // IsBackupDir reports whether dir holds a manifest.
-func IsBackupDir(dir string) bool { return detectFormat(dir) != 0 }
+func IsBackupDir(dir string) bool {
+	f, err := openFolder(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return detectFormat(f) != 0
+}
 
 // detectFormat tells the backup's generation by its manifest, 0 when it has none. A
-// folder with both (an iOS 9 backup upgraded in place) is read from Manifest.db.
-func detectFormat(dir string) Format {
+// folder with both (an iOS 9 backup upgraded in place) is read from Manifest.db. A
+// manifest of any type counts: one that is not a regular file is refused when opened,
+// with an error naming it, rather than the folder being passed over in silence.
+func detectFormat(f *folder) Format {
 	switch {
-	case exists(filepath.Join(dir, "Manifest.db")):
+	case f.has("Manifest.db"):
 		return FormatDB
-	case exists(filepath.Join(dir, "Manifest.mbdb")):
+	case f.has("Manifest.mbdb"):
 		return FormatMBDB
 	}
 	return 0
@@ -75,10 +88,15 @@ func detectFormat(dir string) Format {
 // Summarize reads dir's property lists. With measure, it also adds up the folder's size.
 func Summarize(dir string, measure bool) (Summary, error) {
 	s := Summary{Dir: dir, UDID: filepath.Base(dir), Size: -1}
-	if s.Format = detectFormat(dir); s.Format == 0 {
+	f, err := openFolder(dir)
+	if err != nil {
+		return s, err
+	}
+	defer f.Close()
+	if s.Format = detectFormat(f); s.Format == 0 {
 		return s, fmt.Errorf("%s: %w", dir, ErrNotBackup)
 	}
-	if info, err := manifest.ReadInfo(filepath.Join(dir, "Info.plist")); err == nil {
+	if info, err := readInfo(f); err == nil {
 		s.DeviceName = firstNonEmpty(info.DeviceName, info.DisplayName)
 		s.ProductType, s.ProductVersion = info.ProductType, info.ProductVersion
 		s.Date = info.LastBackupDate
@@ -86,7 +104,7 @@ func Summarize(dir string, measure bool) (Summary, error) {
 			s.UDID = info.UniqueIdentifier
 		}
 	}
-	if mp, err := manifest.ReadManifestPlist(filepath.Join(dir, "Manifest.plist")); err == nil {
+	if mp, err := readManifestPlist(f); err == nil {
 		s.Encrypted = mp.IsEncrypted
 		if s.DeviceName == "" {
 			s.DeviceName = mp.Lockdown.DeviceName
@@ -98,7 +116,7 @@ func Summarize(dir string, measure bool) (Summary, error) {
 			s.Date = mp.Date
 		}
 	}
-	if st, err := manifest.ReadStatus(filepath.Join(dir, "Status.plist")); err == nil {
+	if st, err := readStatus(f); err == nil {
 		s.HasStatus = true
 		s.Complete = st.SnapshotState == "finished"
 		if s.Date.IsZero() {

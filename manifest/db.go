@@ -273,6 +273,24 @@ func OpenDBReader(r io.ReaderAt, size int64) (*sql.DB, func() error, error) {
 	return db, db.Close, nil
 }
 
+// OpenDBReaderWithWAL is OpenDBReader for a database with a non-empty write-ahead log
+// beside it, both read through their readers: the WAL is honoured and nothing is
+// written, as in OpenDBFile. The readers are not closed.
+func OpenDBReaderWithWAL(db io.ReaderAt, dbSize int64, wal io.ReaderAt, walSize int64) (*sql.DB, func() error, error) {
+	if dbSize < 0 || walSize < 0 {
+		return nil, nil, fmt.Errorf("Manifest.db: negative size %d (WAL %d)", dbSize, walSize)
+	}
+	fsys := readerFS{files: map[string]readerFile{
+		vfsDBName:  {r: db, size: dbSize},
+		vfsWALName: {r: wal, size: walSize},
+	}}
+	d, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", func() error { return nil })
+	if err != nil {
+		return nil, nil, fmt.Errorf("Manifest.db (with its -wal): %w", err)
+	}
+	return d, d.Close, nil
+}
+
 // openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra
 // URI parameters. Closing the DB closes the connections, then unregisters the VFS and
 // calls release.

@@ -2,17 +2,16 @@ package manifest
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"time"
 )
 
 // Size limits for the property lists beside a backup. Info.plist carries an icon and
-// iTunes metadata per app, so it can reach tens of MB; the others are small.
+// iTunes metadata per app, so it can reach tens of MB; the others are small. Readers
+// refuse a larger file before reading it.
 const (
-	maxInfoPlistSize     = 256 << 20
-	maxManifestPlistSize = 64 << 20
-	maxStatusPlistSize   = 1 << 20
+	MaxInfoPlistSize     = 256 << 20
+	MaxManifestPlistSize = 64 << 20
+	MaxStatusPlistSize   = 1 << 20
 )
 
 // Info is Info.plist, written by the host at each backup.
@@ -146,23 +145,11 @@ type rawManifestPlist struct {
 	WasPasscodeSet       bool                   `plist:"WasPasscodeSet"`
 }
 
-// ReadInfo reads and parses the Info.plist at path.
-func ReadInfo(path string) (*Info, error) {
-	data, err := readBounded(path, maxInfoPlistSize)
-	if err != nil {
-		return nil, err
-	}
-	info, err := parseInfo(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return info, nil
-}
-
-// ParseInfo parses the bytes of an Info.plist (XML or binary).
+// ParseInfo parses the bytes of an Info.plist (XML or binary). The files of a backup
+// folder are read by package backup, which opens regular files inside the folder only.
 func ParseInfo(data []byte) (*Info, error) {
-	if len(data) > maxInfoPlistSize {
-		return nil, fmt.Errorf("Info.plist: %d bytes, more than the %d allowed", len(data), maxInfoPlistSize)
+	if len(data) > MaxInfoPlistSize {
+		return nil, fmt.Errorf("Info.plist: %d bytes, more than the %d allowed", len(data), MaxInfoPlistSize)
 	}
 	info, err := parseInfo(data)
 	if err != nil {
@@ -211,23 +198,10 @@ func parseInfo(data []byte) (*Info, error) {
 	return info, nil
 }
 
-// ReadStatus reads and parses the Status.plist at path.
-func ReadStatus(path string) (*Status, error) {
-	data, err := readBounded(path, maxStatusPlistSize)
-	if err != nil {
-		return nil, err
-	}
-	st, err := parseStatus(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return st, nil
-}
-
 // ParseStatus parses the bytes of a Status.plist (XML or binary).
 func ParseStatus(data []byte) (*Status, error) {
-	if len(data) > maxStatusPlistSize {
-		return nil, fmt.Errorf("Status.plist: %d bytes, more than the %d allowed", len(data), maxStatusPlistSize)
+	if len(data) > MaxStatusPlistSize {
+		return nil, fmt.Errorf("Status.plist: %d bytes, more than the %d allowed", len(data), MaxStatusPlistSize)
 	}
 	st, err := parseStatus(data)
 	if err != nil {
@@ -245,25 +219,10 @@ func parseStatus(data []byte) (*Status, error) {
 	return &st, nil
 }
 
-// ReadManifestPlist reads and parses the Manifest.plist at path. A missing file gives
-// an error for which errors.Is(err, fs.ErrNotExist) holds: the backup format allows
-// it (the backup is then to be treated as unencrypted), so callers should check.
-func ReadManifestPlist(path string) (*ManifestPlist, error) {
-	data, err := readBounded(path, maxManifestPlistSize)
-	if err != nil {
-		return nil, err
-	}
-	m, err := parseManifestPlist(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
-}
-
 // ParseManifestPlist parses the bytes of a Manifest.plist (XML or binary).
 func ParseManifestPlist(data []byte) (*ManifestPlist, error) {
-	if len(data) > maxManifestPlistSize {
-		return nil, fmt.Errorf("Manifest.plist: %d bytes, more than the %d allowed", len(data), maxManifestPlistSize)
+	if len(data) > MaxManifestPlistSize {
+		return nil, fmt.Errorf("Manifest.plist: %d bytes, more than the %d allowed", len(data), MaxManifestPlistSize)
 	}
 	m, err := parseManifestPlist(data)
 	if err != nil {
@@ -279,29 +238,4 @@ func parseManifestPlist(data []byte) (*ManifestPlist, error) {
 	}
 	m := ManifestPlist(r)
 	return &m, nil
-}
-
-// readBounded reads a whole file, refusing one larger than limit before reading it.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err // *PathError already names the file
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d allowed", path, fi.Size(), limit)
-	}
-	// The limit also holds if the file grows after Stat.
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: more than the %d bytes allowed", path, limit)
-	}
-	return data, nil
 }

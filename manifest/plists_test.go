@@ -2,8 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,7 +15,7 @@ import (
 func TestReadInfoSample(t *testing.T) {
 	path := filepath.Join(mvtDir, "Info.plist")
 	needFile(t, path)
-	info, err := ReadInfo(path)
+	info, err := ParseInfo(readFile(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +60,7 @@ func TestReadInfoSample(t *testing.T) {
 func TestEncryptedSamplePlists(t *testing.T) {
 	dir := encryptedDir
 	needFile(t, filepath.Join(dir, "Manifest.plist"))
-	m, err := ReadManifestPlist(filepath.Join(dir, "Manifest.plist"))
+	m, err := ParseManifestPlist(readFile(t, filepath.Join(dir, "Manifest.plist")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +70,10 @@ func TestEncryptedSamplePlists(t *testing.T) {
 	if m.Lockdown.ProductVersion != "10.3" {
 		t.Fatalf("Lockdown.ProductVersion %q", m.Lockdown.ProductVersion)
 	}
-	if _, err := ReadStatus(filepath.Join(dir, "Status.plist")); err != nil {
+	if _, err := ParseStatus(readFile(t, filepath.Join(dir, "Status.plist"))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadInfo(filepath.Join(dir, "Info.plist")); err != nil {
+	if _, err := ParseInfo(readFile(t, filepath.Join(dir, "Info.plist"))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -147,30 +145,28 @@ func TestParseStatusAndManifestPlist(t *testing.T) {
 	}
 }
 
+// TestPlistErrors: the parsers name the plist in their errors and refuse oversized
+// input. (Reading the files of a backup folder, with its size limits before reading and
+// its refusal of symlinks, is tested in package backup.)
 func TestPlistErrors(t *testing.T) {
-	dir := t.TempDir()
-	missing := filepath.Join(dir, "Manifest.plist")
-	if _, err := ReadManifestPlist(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("missing: %v", err)
-	}
-	bad := filepath.Join(dir, "Status.plist")
-	os.WriteFile(bad, mustBplist(t, map[string]any{"IsFullBackup": "yes"}), 0o644)
-	if _, err := ReadStatus(bad); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := ParseStatus(mustBplist(t, map[string]any{"IsFullBackup": "yes"})); err == nil || !strings.HasPrefix(err.Error(), "Status.plist: ") {
 		t.Fatalf("wrong type: %v", err)
 	}
 	if _, err := ParseManifestPlist([]byte("{ IsEncrypted = 1; }")); err == nil || !strings.HasPrefix(err.Error(), "Manifest.plist: ") {
 		t.Fatalf("text format: %v", err)
 	}
-	if _, err := ParseStatus(make([]byte, maxStatusPlistSize+1)); err == nil {
-		t.Fatal("oversized Status.plist accepted")
+	if _, err := ParseStatus(make([]byte, MaxStatusPlistSize+1)); err == nil || !strings.Contains(err.Error(), "allowed") {
+		t.Fatalf("oversized Status.plist: %v", err)
 	}
-	big := filepath.Join(dir, "Info.plist")
-	f, _ := os.Create(big)
-	f.Truncate(maxInfoPlistSize + 1) // sparse: nothing is really written
-	f.Close()
-	if _, err := ReadInfo(big); err == nil || !strings.Contains(err.Error(), "allowed") {
-		t.Fatalf("oversized Info.plist: %v", err)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return b
 }
 
 func FuzzParseManifestPlist(f *testing.F) {
