@@ -78,9 +78,10 @@ func (b *Backup) Extract(dest string, opt ExtractOptions) (ExtractStats, error) 
 }
 
 type extractor struct {
-	b    *Backup
-	opt  ExtractOptions
-	root *os.Root
+	b     *Backup
+	opt   ExtractOptions
+	root  *os.Root
+	umask fs.FileMode // masks the recorded modes (extract_limits.go)
 
 	stats         ExtractStats
 	existing      int
@@ -105,6 +106,7 @@ func (x *extractor) run(dest string) error {
 	}
 	defer root.Close()
 	x.root = root
+	x.umask = currentUmask()
 	ix := x.b.Index
 	roots := x.opt.Roots
 	if roots == nil {
@@ -128,7 +130,7 @@ func (x *extractor) run(dest string) error {
 	for i := len(x.dirTimes) - 1; i >= 0; i-- {
 		e := ix.Entry(x.dirTimes[i])
 		name := filepath.Join(e.Domain, filepath.FromSlash(e.Path))
-		if err := root.Chmod(name, fs.FileMode(e.Perm())|0o700); err != nil {
+		if err := root.Chmod(name, extractDirMode(e.Perm(), x.umask)); err != nil {
 			x.warn("%s: %v", name, err)
 		}
 		t := time.Unix(e.MTime, 0)
@@ -147,6 +149,15 @@ func (x *extractor) walk(i int32, selected bool) error {
 		selected, _ = path.Match(x.opt.PathGlob, e.Path)
 	}
 	name := filepath.Join(e.Domain, filepath.FromSlash(e.Path))
+	if pathDepth(e.Path) > maxExtractDepth {
+		// Nothing this deep can match PathGlob itself (a '*' stays within a folder).
+		if selected {
+			n := subtreeSize(ix, i)
+			x.warn("%s: not extracted, with the %d entries below it: deeper than %d folders", name, n-1, maxExtractDepth)
+			x.stats.Failed += n - 1
+		}
+		return nil
+	}
 	switch e.Kind {
 	case manifest.KindDir:
 		if selected {
@@ -245,7 +256,7 @@ func (x *extractor) extractFile(e *manifest.Entry, name string) error {
 		return fmt.Errorf("extract %s: %w", name, err)
 	}
 	// The mode is applied after the data so a 0400 file can still be written first.
-	if err := x.root.Chmod(name, fs.FileMode(e.Perm())); err != nil {
+	if err := x.root.Chmod(name, extractFileMode(e.Perm(), x.umask)); err != nil {
 		return fmt.Errorf("extract %s: %w", name, err)
 	}
 	t := time.Unix(e.MTime, 0)
