@@ -60,6 +60,7 @@ func (u *unlockFlags) options() (backup.Options, error) {
 		}
 		opt.Key = k
 	case u.keyFile != "":
+		warnIfShared(u.keyFile, "--key-file")
 		data, err := os.ReadFile(u.keyFile)
 		if err != nil {
 			return opt, fmt.Errorf("--key-file: %w", err)
@@ -182,6 +183,8 @@ func loadSavedKey(keybagID string) []byte {
 	if err != nil {
 		return nil
 	}
+	keepPrivate(filepath.Dir(p), "saved-keys folder", 0o700)
+	keepPrivate(p, "saved key", 0o600)
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil
@@ -202,6 +205,7 @@ func saveKey(keybagID string, kek []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return "", fmt.Errorf("save key: %w", err)
 	}
+	keepPrivate(filepath.Dir(p), "saved-keys folder", 0o700) // MkdirAll leaves an existing one as it is
 	// Write to a private temp file and rename, so the key is never readable by others,
 	// not even for an instant, and a crash leaves no half-written key.
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".key-*")
