@@ -67,7 +67,11 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if len(args) == 2 {
 				src = args[0]
 			}
+			if err := readInheritedSecrets(); err != nil {
+				return err
+			}
 			backups, err := openForMount(src, &u)
+			forgetInheritedSecrets()
 			if err != nil {
 				return err
 			}
@@ -260,9 +264,17 @@ func runInBackground() error {
 	if err != nil {
 		return fmt.Errorf("--background: %w", err)
 	}
+	// The password and key reach the child through a pipe, not its environment
+	// (bgsecrets.go): a long-lived process's /proc/PID/environ keeps them.
+	env, secrets := withholdSecrets(os.Environ())
+	secretsR, err := secretsPipe(secrets)
+	if err != nil {
+		return fmt.Errorf("--background: %w", err)
+	}
+	defer secretsR.Close()
 	child := exec.Command(exe, os.Args[1:]...)
-	child.Env = append(os.Environ(), readyFDEnv+"=3")
-	child.ExtraFiles = []*os.File{w}
+	child.Env = append(env, readyFDEnv+"=3", secretsFDEnv+"=4")
+	child.ExtraFiles = []*os.File{w, secretsR}
 	// The child keeps our stdin/stderr until it is ready, so a password prompt and its
 	// errors still reach the user; its stdout is not ours to share.
 	child.Stdin, child.Stderr = os.Stdin, os.Stderr

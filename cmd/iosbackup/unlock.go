@@ -70,8 +70,8 @@ func (u *unlockFlags) options() (backup.Options, error) {
 			return opt, fmt.Errorf("--key-file %s: %w", u.keyFile, err)
 		}
 		opt.Key = k
-	case os.Getenv("IOSBACKUP_KEY") != "":
-		k, err := parseKeyHex(os.Getenv("IOSBACKUP_KEY"))
+	case secretEnv("IOSBACKUP_KEY") != "":
+		k, err := parseKeyHex(secretEnv("IOSBACKUP_KEY"))
 		if err != nil {
 			return opt, fmt.Errorf("IOSBACKUP_KEY: %w", err)
 		}
@@ -107,7 +107,7 @@ func (u *unlockFlags) password() ([]byte, error) {
 		}
 		return firstLine(data), nil
 	}
-	if pw, ok := os.LookupEnv("IOSBACKUP_PASSWORD"); ok {
+	if pw, ok := lookupSecret("IOSBACKUP_PASSWORD"); ok {
 		return []byte(pw), nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
