@@ -110,6 +110,12 @@ func Open(dir string, opt Options) (*Backup, error) {
 	if err != nil {
 		return nil, err
 	}
+	opened := false
+	defer func() {
+		if !opened {
+			dirf.Close()
+		}
+	}()
 	b := &Backup{Dir: dir, dir: dirf}
 
 	if b.Format = detectFormat(dirf); b.Format == 0 {
@@ -148,6 +154,7 @@ func Open(dir string, opt Options) (*Backup, error) {
 		return nil, err
 	}
 	b.Stats.Elapsed = time.Since(start)
+	opened = true
 	return b, nil
 }
 
@@ -195,6 +202,11 @@ func (b *Backup) unlock(opt Options, warn func(string)) error {
 	b.keys, b.kek = keys, kek
 	return nil
 }
+
+// Close releases the descriptor of the backup folder, through which its files are
+// opened (a finalizer releases it too). Files opened before stay readable; opening
+// another fails.
+func (b *Backup) Close() error { return b.dir.Close() }
 
 // KeybagID is the hex UUID of the backup's keybag: it names a saved key.
 func (b *Backup) KeybagID() string { return b.keybagID }
