@@ -100,14 +100,20 @@ func readInheritedSecrets() error {
 	if err != nil {
 		return fmt.Errorf("reading the password from the parent: %w", err)
 	}
-	inheritedSecrets = map[string]string{}
-	for _, rec := range bytes.Split(data, []byte{0}) {
-		if name, value, ok := strings.Cut(string(rec), "="); ok && isSecretVar(name) {
-			inheritedSecrets[name] = value
-		}
-	}
+	inheritedSecrets = parseSecrets(data)
 	clear(data)
 	return nil
+}
+
+// parseSecrets decodes withholdSecrets' records, keeping the secret variables only.
+func parseSecrets(data []byte) map[string]string {
+	m := map[string]string{}
+	for _, rec := range bytes.Split(data, []byte{0}) {
+		if name, value, ok := strings.Cut(string(rec), "="); ok && isSecretVar(name) {
+			m[name] = value
+		}
+	}
+	return m
 }
 
 // forgetInheritedSecrets drops them once every backup is unlocked.

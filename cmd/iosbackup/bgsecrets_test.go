@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,4 +76,37 @@ func TestBackgroundMountKeepsNoSecretInEnviron(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSecretsRoundTrip: whatever the environment, the child gets every variable but
+// the secret ones in its environment, and exactly the secret ones through the pipe.
+func FuzzSecretsRoundTrip(f *testing.F) {
+	f.Add("IOSBACKUP_PASSWORD", "pw with spaces\nand a newline", "HOME", "/root")
+	f.Add("IOSBACKUP_KEY", "00ff", "IOSBACKUP_PASSWORD", "")
+	f.Add("IOSBACKUP_PASSWORD", "a=b=c", "IOSBACKUP_PASSWORDX", "not secret")
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		valid := func(name, value string) bool {
+			return name != "" && !strings.ContainsAny(name, "=\x00") && !strings.Contains(value, "\x00")
+		}
+		if !valid(n1, v1) || !valid(n2, v2) || n1 == n2 {
+			return // not an environment
+		}
+		env := []string{n1 + "=" + v1, n2 + "=" + v2}
+		rest, secrets := withholdSecrets(env)
+		got := parseSecrets(secrets)
+		for _, kv := range env {
+			name, value, _ := strings.Cut(kv, "=")
+			inRest := slices.Contains(rest, kv)
+			if isSecretVar(name) {
+				if inRest || got[name] != value {
+					t.Fatalf("%q: in the environment %v, through the pipe %q", kv, inRest, got[name])
+				}
+			} else if !inRest || got[name] != "" {
+				t.Fatalf("%q: in the environment %v, through the pipe %q", kv, inRest, got[name])
+			}
+		}
+		if len(got)+len(rest) != len(env) {
+			t.Fatalf("env %q: rest %q, secrets %q", env, rest, got)
+		}
+	})
 }
