@@ -19,7 +19,9 @@ import (
 
 // Errors callers can test with errors.Is. Messages say what the user should do.
 var (
-	ErrNoDevice       = errors.New("no device connected: plug the iPhone or iPad in with a USB cable (and check that usbmuxd is running)")
+	ErrNoDevice       = errors.New("no device connected: plug the iPhone or iPad in with a USB cable and unlock it")
+	ErrNoUsbmuxd      = errors.New("usbmuxd is not running")
+	ErrUnknownUDID    = errors.New("no connected device has this UDID")
 	ErrSeveralDevices = errors.New("several devices connected: choose one with its UDID")
 	ErrNotPaired      = errors.New("device not paired with this computer: run 'iosbackup pair', then tap Trust on the device")
 	ErrPairingDenied  = errors.New("pairing refused on the device (Don't Trust was tapped)")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math/rand"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -435,14 +436,43 @@ func TestDeviceErrors(t *testing.T) {
 	if big.Stats().FilesSent != sentBefore {
 		t.Error("files were transferred despite the space check")
 	}
-	// No usbmuxd / no device.
-	_, err = capture.Run(context.Background(), capture.Options{Target: capture.Target{Socket: filepath.Join(t.TempDir(), "none.sock")}, Root: root})
-	if !errors.Is(err, capture.ErrNoDevice) {
-		t.Errorf("no usbmuxd: error %v, want ErrNoDevice", err)
+	testFindDeviceErrors(t, sim, root)
+}
+
+// testFindDeviceErrors tells apart the three ways of not finding the device: no
+// usbmuxd (naming the address tried), usbmuxd without a device, a UDID that is not
+// among the connected ones (listing those).
+func testFindDeviceErrors(t *testing.T, sim *devicesim.Sim, root string) {
+	none := filepath.Join(t.TempDir(), "none.sock")
+	_, err := capture.Run(context.Background(), capture.Options{Target: capture.Target{Socket: none}, Root: root})
+	if !errors.Is(err, capture.ErrNoUsbmuxd) || errors.Is(err, capture.ErrNoDevice) || !strings.Contains(err.Error(), none) {
+		t.Errorf("no usbmuxd: error %v, want ErrNoUsbmuxd naming %s", err, none)
+	}
+	// A socket file nobody listens on: refused, still "not running".
+	dead := filepath.Join(t.TempDir(), "dead.sock")
+	ln, lerr := net.Listen("unix", dead)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	_, err = capture.ListDevices(context.Background(), "UNIX:"+dead)
+	if !errors.Is(err, capture.ErrNoUsbmuxd) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("dead usbmuxd socket: error %v, want ErrNoUsbmuxd, refused", err)
 	}
 	_, err = capture.Run(context.Background(), capture.Options{Target: capture.Target{Socket: sim.Socket(), UDID: "ffff"}, Root: root})
-	if !errors.Is(err, capture.ErrNoDevice) {
-		t.Errorf("unknown UDID: error %v, want ErrNoDevice", err)
+	if !errors.Is(err, capture.ErrUnknownUDID) || !strings.Contains(err.Error(), "connected: "+sim.UDID()) {
+		t.Errorf("unknown UDID: error %v, want ErrUnknownUDID listing %s", err, sim.UDID())
+	}
+	sim.SetFaults(devicesim.Faults{Detached: true})
+	defer sim.SetFaults(devicesim.Faults{})
+	_, err = capture.Run(context.Background(), capture.Options{Target: capture.Target{Socket: sim.Socket()}, Root: root})
+	if !errors.Is(err, capture.ErrNoDevice) || errors.Is(err, capture.ErrNoUsbmuxd) {
+		t.Errorf("usbmuxd without device: error %v, want ErrNoDevice", err)
+	}
+	_, err = capture.Run(context.Background(), capture.Options{Target: capture.Target{Socket: sim.Socket(), UDID: sim.UDID()}, Root: root})
+	if !errors.Is(err, capture.ErrUnknownUDID) || !strings.Contains(err.Error(), "no device connected") {
+		t.Errorf("UDID given, no device: error %v, want ErrUnknownUDID saying no device is connected", err)
 	}
 }
 

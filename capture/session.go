@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"howett.net/plist"
 )
 
@@ -889,16 +890,8 @@ func (r *reporter) progress(force bool) {
 	r.emitLocked(Event{Kind: EventProgress})
 }
 
-// humanBytes formats a byte count for messages.
+// humanBytes formats a byte count for messages. Every byte count iosbackup prints
+// uses go-humanize's IEC units (KiB, MiB, GiB), so two lines never disagree on units.
 func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+	return humanize.IBytes(uint64(max(n, 0)))
 }

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,12 @@ const lockdownLabel = "iosbackup"
 
 // muxAddress turns the accepted spellings of a usbmuxd address into go-ios's
 // "scheme://address" form (go-ios panics on an address without a scheme).
+// An empty socket means USBMUXD_SOCKET_ADDRESS, read here rather than by go-ios, which
+// takes libimobiledevice's "UNIX:/path" for a TCP host called UNIX.
 func muxAddress(socket string) string {
+	if socket == "" {
+		socket = os.Getenv("USBMUXD_SOCKET_ADDRESS")
+	}
 	switch {
 	case socket == "":
 		return ios.GetUsbmuxdSocket()
@@ -77,7 +83,7 @@ func dialMux(ctx context.Context, socket string) (*muxConn, error) {
 	addr := muxAddress(socket)
 	dc, err := ios.NewDeviceConnection(addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w (usbmuxd at %s: %v)", ErrNoDevice, addr, err)
+		return nil, muxDialError(addr, err)
 	}
 	return &muxConn{mux: ios.NewUsbMuxConnection(dc), dc: dc, stop: closeOnCancel(ctx, dc)}, nil
 }
@@ -186,7 +192,7 @@ func findDevice(ctx context.Context, t Target) (muxDevice, error) {
 				return d, nil
 			}
 		}
-		return muxDevice{}, fmt.Errorf("%w (no device with UDID %s)", ErrNoDevice, t.UDID)
+		return muxDevice{}, unknownUDID(t.UDID, devs)
 	}
 	switch len(devs) {
 	case 0:

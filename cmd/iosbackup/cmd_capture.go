@@ -27,12 +27,16 @@ type deviceFlags struct {
 }
 
 func (d *deviceFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&d.udid, "udid", "", "the device's `UDID` (default: the only one connected)")
-	cmd.Flags().StringVar(&d.socket, "usbmuxd", "", "usbmuxd `ADDRESS` (unix:///path or host:port; default: USBMUXD_SOCKET_ADDRESS or the system's)")
+	cmd.Flags().StringVarP(&d.udid, "udid", "u", "", "the device's `UDID` (default: IOSBACKUP_UDID, else the only one connected)")
+	cmd.Flags().StringVar(&d.socket, "usbmuxd", "", "usbmuxd `ADDRESS` (unix:///path, /path, UNIX:/path or host:port; default: USBMUXD_SOCKET_ADDRESS or the system's)")
 }
 
 func (d *deviceFlags) target() capture.Target {
-	return capture.Target{UDID: d.udid, Socket: d.socket}
+	udid := d.udid
+	if udid == "" {
+		udid = os.Getenv("IOSBACKUP_UDID")
+	}
+	return capture.Target{UDID: udid, Socket: d.socket}
 }
 
 // interruptible returns a context cancelled by Ctrl-C or SIGTERM: capture closes the
@@ -81,7 +85,7 @@ func newDevicesCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&d.socket, "usbmuxd", "", "usbmuxd `ADDRESS` (default: USBMUXD_SOCKET_ADDRESS or the system's)")
+	cmd.Flags().StringVar(&d.socket, "usbmuxd", "", "usbmuxd `ADDRESS` (unix:///path, /path, UNIX:/path or host:port; default: USBMUXD_SOCKET_ADDRESS or the system's)")
 	return cmd
 }
 

@@ -55,6 +55,9 @@ type Config struct {
 
 // Faults script misbehaviour. The zero value is a healthy, paired, unlocked device.
 type Faults struct {
+	// Detached makes usbmuxd list no device, as when usbmuxd runs but nothing is
+	// plugged in.
+	Detached bool
 	// Locked makes mobilebackup2 answer Hello with error 208.
 	Locked bool
 	// Unpaired starts the device without a pair record on the host.

@@ -41,7 +41,11 @@ func (s *Sim) serveMux(c net.Conn) {
 		s.logf("usbmuxd %s", mt)
 		switch mt {
 		case "ListDevices":
-			muxReply(c, h.Tag, map[string]any{"DeviceList": []any{s.attachedMessage()}})
+			list := []any{s.attachedMessage()}
+			if s.currentFaults().Detached {
+				list = []any{}
+			}
+			muxReply(c, h.Tag, map[string]any{"DeviceList": list})
 		case "Listen":
 			muxResult(c, h.Tag, 0)
 			muxReply(c, 0, s.attachedMessage())

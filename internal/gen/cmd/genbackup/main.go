@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize"
+
 	"iosbackup/internal/gen"
 )
 
@@ -106,14 +108,7 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// humanBytes uses the IEC units every iosbackup tool prints (go-humanize's IBytes).
 func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return humanize.IBytes(uint64(max(n, 0)))
 }
