@@ -61,6 +61,9 @@ type Options struct {
 	SavedKey func(keybagID string) []byte
 	Password func() ([]byte, error) // asked lazily, so a plain backup never prompts
 	Warn     func(string)           // non-fatal findings; nil discards them
+	// Deriving, when set, is told the rounds of the password's key derivation just
+	// before it runs: 10,000,000 on iOS 10.2+, seconds a user should be told about.
+	Deriving func(rounds int)
 }
 
 // Backup is an opened backup folder.
@@ -186,6 +189,9 @@ func (b *Backup) unlock(opt Options, warn func(string)) error {
 		if err != nil {
 			return fmt.Errorf("%s: reading password: %w", b.Dir, err)
 		}
+		if opt.Deriving != nil {
+			opt.Deriving(kdfRounds(kb))
+		}
 		kek, err = kb.DeriveKEK(pw)
 		clear(pw)
 		if err != nil {
@@ -207,6 +213,14 @@ func (b *Backup) unlock(opt Options, warn func(string)) error {
 // opened (a finalizer releases it too). Files opened before stay readable; opening
 // another fails.
 func (b *Backup) Close() error { return b.dir.Close() }
+
+// kdfRounds is the slow stage's rounds: PBKDF2-SHA256 on iOS 10.2+, else SHA-1.
+func kdfRounds(kb *decrypt.Keybag) int {
+	if kb.DPSL != nil {
+		return int(kb.DPIC)
+	}
+	return int(kb.Iter)
+}
 
 // KeybagID is the hex UUID of the backup's keybag: it names a saved key.
 func (b *Backup) KeybagID() string { return b.keybagID }

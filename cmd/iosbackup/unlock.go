@@ -51,6 +51,7 @@ func (u *unlockFlags) options() (backup.Options, error) {
 	opt := backup.Options{
 		Warn:     func(s string) { warnf("%s", s) },
 		Password: u.password,
+		Deriving: kdfNotice,
 	}
 	switch {
 	case u.keyHex != "":
