@@ -38,6 +38,24 @@ var (
 	ErrNotEncrypted     = errors.New("backup encryption is off")
 )
 
+// InterruptedError is what Run returns when its context ends (Ctrl-C): it says
+// whether a complete previous backup was there and is left as it was. errors.Is
+// still finds context.Canceled in it.
+type InterruptedError struct {
+	Dir    string // ROOT/<UDID>
+	Intact bool   // a complete previous backup is there, unchanged
+	Err    error
+}
+
+func (e *InterruptedError) Error() string {
+	if e.Intact {
+		return fmt.Sprintf("capture interrupted: the previous backup in %s is intact", e.Dir)
+	}
+	return fmt.Sprintf("capture interrupted: nothing was kept in %s (there was no complete previous backup, or it was written in place)", e.Dir)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // DeviceError is an error code the device's backup service returned.
 type DeviceError struct {
 	Code        int64
@@ -163,16 +181,22 @@ type Event struct {
 	Message string     `json:"message,omitempty"`
 	Wait    WaitReason `json:"wait,omitempty"`
 
-	// Percent is the overall progress the device reports (0-100), or -1 before it
-	// reports any.
+	// Percent is the overall progress (0-100), or -1 before there is any: the
+	// device's own percent blended with the bytes received against Expected, so it
+	// moves during a big file (the rule is in progress.go).
 	Percent float64 `json:"percent"`
 	Bytes   int64   `json:"bytes"` // file data received so far
-	Files   int     `json:"files"` // files received so far
+	// Expected is the file data this capture is expected to receive in all: what
+	// the device announced, else an estimate; 0 when unknown.
+	Expected int64 `json:"expected"`
+	Files    int   `json:"files"` // files received so far
 	// Rate is the recent transfer rate in bytes per second.
 	Rate float64 `json:"rate"`
 	// ETA is the estimated time left; 0 when unknown.
 	ETA time.Duration `json:"eta"`
-	// File is the file being received, relative to the backup folder.
+	// File is the file being received, as DOMAIN/PATH (the form ls and cat take) when
+	// its device path and fileID agree on one, else its path on the device, else its
+	// place in the backup folder (Manifest.db).
 	File string `json:"file,omitempty"`
 }
 

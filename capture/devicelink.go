@@ -274,6 +274,9 @@ type uploadSink interface {
 	// endFile finishes the current file: ok false discards it; note is the device's
 	// text, if any.
 	endFile(ok bool, note string) error
+	// abortFile discards the current file when the stream itself broke (the
+	// connection closed, Ctrl-C, bad framing): not something the device reported.
+	abortFile()
 }
 
 // uploadStats counts what one upload stream carried.
@@ -320,23 +323,23 @@ func readUploadStream(r io.Reader, sink uploadSink) (uploadStats, error) {
 		for {
 			n, code, err := readBlockHeader(br)
 			if err != nil {
-				_ = sink.endFile(false, "")
+				sink.abortFile()
 				return st, fmt.Errorf("upload stream: %s: %w", hostPath, err)
 			}
 			payload := int64(n) - 1
 			if code == blockData {
 				if n > maxBlockLen {
-					_ = sink.endFile(false, "")
+					sink.abortFile()
 					return st, fmt.Errorf("%w: upload stream: %s: block of %d bytes", ErrProtocol, hostPath, n)
 				}
 				for payload > 0 {
 					k := min(int64(len(buf)), payload)
 					if _, err := io.ReadFull(br, buf[:k]); err != nil {
-						_ = sink.endFile(false, "")
+						sink.abortFile()
 						return st, fmt.Errorf("upload stream: %s: %w", hostPath, unexpected(err))
 					}
 					if err := sink.writeData(buf[:k]); err != nil {
-						_ = sink.endFile(false, "")
+						sink.abortFile()
 						return st, err
 					}
 					st.DataBytes += k
@@ -346,12 +349,12 @@ func readUploadStream(r io.Reader, sink uploadSink) (uploadStats, error) {
 				continue
 			}
 			if payload > maxNoteLen {
-				_ = sink.endFile(false, "")
+				sink.abortFile()
 				return st, fmt.Errorf("%w: upload stream: %s: end text of %d bytes", ErrProtocol, hostPath, payload)
 			}
 			note := make([]byte, payload)
 			if _, err := io.ReadFull(br, note); err != nil {
-				_ = sink.endFile(false, "")
+				sink.abortFile()
 				return st, fmt.Errorf("upload stream: %s: %w", hostPath, unexpected(err))
 			}
 			var ok bool
@@ -365,7 +368,7 @@ func readUploadStream(r io.Reader, sink uploadSink) (uploadStats, error) {
 			case blockLocalError:
 				ok = false
 			default:
-				_ = sink.endFile(false, "")
+				sink.abortFile()
 				return st, fmt.Errorf("%w: upload stream: %s: unknown block code 0x%02x", ErrProtocol, hostPath, code)
 			}
 			if err := sink.endFile(ok, string(note)); err != nil {

@@ -116,6 +116,8 @@ func (s *recordingSink) writeData(p []byte) error {
 	return nil
 }
 
+func (s *recordingSink) abortFile() { _ = s.endFile(false, "") }
+
 func (s *recordingSink) endFile(ok bool, note string) error {
 	s.ends++
 	if s.files == nil {

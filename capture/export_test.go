@@ -24,3 +24,10 @@ func SetPairPollInterval(d time.Duration) (restore func()) {
 	pairPollInterval = d
 	return func() { pairPollInterval = old }
 }
+
+// SetHeartbeat changes how often the progress is re-emitted during a transfer.
+func SetHeartbeat(d time.Duration) (restore func()) {
+	old := heartbeat
+	heartbeat = d
+	return func() { heartbeat = old }
+}

@@ -193,7 +193,14 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		l.close()
 		return nil, err
 	}
-	incremental := !opts.Full && previousComplete(st)
+	hadPrevious := previousComplete(st)
+	inPlace := false
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = &InterruptedError{Dir: filepath.Join(opts.Root, udid), Intact: hadPrevious && !inPlace, Err: err}
+		}
+	}()
+	incremental := !opts.Full && hadPrevious
 	if err := checkSpace(st, vals.usedBytes, incremental, opts.SkipSpaceCheck); err != nil {
 		l.close()
 		return nil, err
@@ -216,7 +223,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 
-	inPlace, skipped, err := st.prepare(incremental)
+	var skipped []string
+	inPlace, skipped, err = st.prepare(incremental)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +260,13 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	if err := s.send(processMessage(req)...); err != nil {
 		return nil, s.ioErr(ctx, err)
 	}
+	prevSize := int64(0)
+	if previousComplete(st) {
+		prevSize = st.backupSize()
+	}
+	rep.expect(!incremental, prevSize, vals.usedBytes)
 	rep.start()
+	defer rep.stop()
 	s.quietWait = WaitPasscode
 	s.quietMsg = "Waiting for the device: unlock it and enter its passcode if it asks"
 	final, err := s.loop(ctx)
@@ -285,7 +299,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		UDID: udid, Dir: filepath.Join(opts.Root, udid), Incremental: incremental, Encrypted: encrypted,
 		Files: s.files, Bytes: s.bytes, Removed: s.removed, Duration: time.Since(started), InPlace: inPlace,
 	}
-	rep.progress(true)
+	rep.done()
 	rep.info("Backup finished: %d files, %s received in %s", res.Files, humanBytes(res.Bytes), res.Duration.Round(time.Second))
 	return res, nil
 }
@@ -546,6 +560,9 @@ func (s *session) handle(ctx context.Context, m dlMessage) error {
 		return s.send(statusResponse(0, "", map[string]any{})...)
 
 	case "DLMessageUploadFiles":
+		if total, ok := toInt64(m.at(3)); ok {
+			s.rep.announce(total)
+		}
 		s.setPercent(m, 2)
 		stats, err := readUploadStream(s.br, s)
 		s.files += stats.Files
@@ -689,15 +706,23 @@ func (s *session) setPercent(m dlMessage, i int) {
 }
 
 // beginFile, writeData and endFile make the session the sink of upload streams.
-func (s *session) beginFile(_, hostPath string) error {
+func (s *session) beginFile(devicePath, hostPath string) error {
 	in, err := s.st.create(hostPath)
 	if err != nil {
 		return diskErr(err)
 	}
 	s.cur = in
-	// Shown where the file will end up: relative to the backup folder.
-	s.rep.setFile(strings.TrimPrefix(strings.TrimPrefix(hostPath, s.udid+"/"), "Snapshot/"))
+	s.rep.setFile(displayName(devicePath, hostPath, s.udid))
 	return nil
+}
+
+// abortFile drops the file in flight when the stream broke: the device reported
+// nothing, so there is nothing to warn about (the capture fails anyway).
+func (s *session) abortFile() {
+	if s.cur != nil {
+		s.st.abort(s.cur)
+		s.cur = nil
+	}
 }
 
 func (s *session) writeData(p []byte) error {
@@ -717,6 +742,9 @@ func (s *session) endFile(ok bool, note string) error {
 	}
 	if !ok {
 		s.st.abort(in)
+		if note == "" {
+			note = "no reason given"
+		}
 		s.rep.warn("The device could not send %s: %s", strings.TrimPrefix(in.final, s.st.target+"/"), note)
 		return nil
 	}
@@ -779,115 +807,6 @@ func infoPlist(udid string, v *deviceValues, appIDs []any, apps map[string]any, 
 		out, _ = plist.Marshal(map[string]any{"Target Identifier": udid}, plist.XMLFormat)
 	}
 	return out
-}
-
-// reporter turns the capture's state into Events, throttled and never concurrent.
-type reporter struct {
-	mu       sync.Mutex
-	fn       func(Event)
-	started  time.Time
-	percent  float64
-	bytes    int64
-	files    int
-	file     string
-	lastEmit time.Time
-	rateT    time.Time
-	rateB    int64
-	rate     float64
-}
-
-func newReporter(fn func(Event)) *reporter {
-	return &reporter{fn: fn, percent: -1}
-}
-
-// start marks the beginning of the transfer (for the ETA).
-func (r *reporter) start() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.started, r.rateT = time.Now(), time.Now()
-}
-
-func (r *reporter) emitLocked(e Event) {
-	if r.fn == nil {
-		return
-	}
-	now := time.Now()
-	e.Time = now
-	e.Percent, e.Bytes, e.Files, e.File, e.Rate = r.percent, r.bytes, r.files, r.file, r.rate
-	if r.percent > 0 && r.percent < 100 && !r.started.IsZero() {
-		el := now.Sub(r.started)
-		e.ETA = time.Duration(float64(el) * (100 - r.percent) / r.percent).Round(time.Second)
-	}
-	r.fn(e)
-}
-
-// emitRaw passes an event through (used by the pairing code).
-func (r *reporter) emitRaw(e Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.emitLocked(e)
-}
-
-func (r *reporter) info(format string, args ...any) {
-	r.emitRaw(Event{Kind: EventInfo, Message: fmt.Sprintf(format, args...)})
-}
-
-func (r *reporter) warn(format string, args ...any) {
-	r.emitRaw(Event{Kind: EventWarning, Message: fmt.Sprintf(format, args...)})
-}
-
-func (r *reporter) wait(w WaitReason, msg string) {
-	r.emitRaw(Event{Kind: EventWait, Wait: w, Message: msg})
-}
-
-func (r *reporter) setPercent(p float64) {
-	r.mu.Lock()
-	if p >= 0 && p <= 100 {
-		r.percent = p
-	}
-	r.mu.Unlock()
-	r.progress(false)
-}
-
-func (r *reporter) setFile(f string) {
-	r.mu.Lock()
-	r.file = f
-	r.mu.Unlock()
-}
-
-func (r *reporter) addBytes(n int) {
-	r.mu.Lock()
-	r.bytes += int64(n)
-	r.mu.Unlock()
-	r.progress(false)
-}
-
-func (r *reporter) fileDone() {
-	r.mu.Lock()
-	r.files++
-	r.mu.Unlock()
-	r.progress(false)
-}
-
-// progress emits a progress event at most every 200 ms unless forced.
-func (r *reporter) progress(force bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := time.Now()
-	if dt := now.Sub(r.rateT); dt >= 500*time.Millisecond && !r.rateT.IsZero() {
-		inst := float64(r.bytes-r.rateB) / dt.Seconds()
-		if r.rate == 0 {
-			r.rate = inst
-		} else {
-			r.rate = 0.7*r.rate + 0.3*inst
-		}
-		r.rateT, r.rateB = now, r.bytes
-	}
-	if !force && now.Sub(r.lastEmit) < 200*time.Millisecond {
-		return
-	}
-	r.lastEmit = now
-	r.emitLocked(Event{Kind: EventProgress})
 }
 
 // humanBytes formats a byte count for messages. Every byte count iosbackup prints

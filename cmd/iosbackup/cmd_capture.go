@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -127,9 +125,6 @@ enter its passcode: the progress line says so.`,
 				Target: d.target(), Root: root, Full: full, SkipSpaceCheck: skipSpace, Progress: r.event,
 			})
 			r.finish()
-			if errors.Is(err, context.Canceled) {
-				return errors.New("capture interrupted: the previous backup is unchanged")
-			}
 			if err != nil {
 				return err
 			}
@@ -152,112 +147,6 @@ enter its passcode: the progress line says so.`,
 	f.BoolVar(&asJSON, "json", false, "print progress events and the result as JSON lines on standard output")
 	f.BoolVar(&skipSpace, "skip-space-check", false, "do not compare the device's used space with the free disk space first")
 	return cmd
-}
-
-// renderer draws capture events: a redrawn bar on a terminal, plain lines elsewhere,
-// or JSON lines.
-type renderer struct {
-	mode     string // bar, plain, none, json
-	out      io.Writer
-	lastLine time.Time
-	drawn    bool
-}
-
-func newRenderer(mode string, asJSON bool, stdout io.Writer) (*renderer, error) {
-	r := &renderer{mode: mode, out: os.Stderr}
-	switch {
-	case asJSON:
-		r.mode, r.out = "json", stdout
-	case mode == "auto":
-		r.mode = "plain"
-		if term.IsTerminal(int(os.Stderr.Fd())) {
-			r.mode = "bar"
-		}
-	case mode == "bar", mode == "plain", mode == "none":
-	default:
-		return nil, usageError{fmt.Errorf("--progress %q: want auto, bar, plain or none", mode)}
-	}
-	return r, nil
-}
-
-func (r *renderer) event(e capture.Event) {
-	switch r.mode {
-	case "none":
-		return
-	case "json":
-		_ = json.NewEncoder(r.out).Encode(eventToJSON(e))
-		return
-	}
-	switch e.Kind {
-	case capture.EventInfo, capture.EventWait, capture.EventWarning:
-		r.clearBar()
-		prefix := ""
-		switch e.Kind {
-		case capture.EventWait:
-			prefix = "waiting: "
-		case capture.EventWarning:
-			prefix = "warning: "
-		}
-		fmt.Fprintf(r.out, "%s%s\n", prefix, e.Message)
-		return
-	}
-	if r.mode == "plain" {
-		// One line every few seconds: enough for a log, not a flood.
-		if time.Since(r.lastLine) < 5*time.Second {
-			return
-		}
-		r.lastLine = time.Now()
-		fmt.Fprintln(r.out, progressText(e))
-		return
-	}
-	width := 80
-	if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 20 {
-		width = w
-	}
-	line := progressBar(e, 24) + " " + progressText(e)
-	if len(line) > width-1 {
-		line = line[:width-1]
-	}
-	fmt.Fprintf(r.out, "\r%-*s", width-1, line)
-	r.drawn = true
-}
-
-func (r *renderer) clearBar() {
-	if r.drawn {
-		fmt.Fprint(r.out, "\r\033[K")
-		r.drawn = false
-	}
-}
-
-func (r *renderer) finish() {
-	if r.drawn {
-		fmt.Fprintln(r.out)
-		r.drawn = false
-	}
-}
-
-func progressBar(e capture.Event, width int) string {
-	if e.Percent < 0 {
-		return "[" + strings.Repeat(" ", width) + "]"
-	}
-	n := int(e.Percent / 100 * float64(width))
-	n = max(0, min(width, n))
-	return "[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "]"
-}
-
-func progressText(e capture.Event) string {
-	pct := "  ?  "
-	if e.Percent >= 0 {
-		pct = fmt.Sprintf("%5.1f%%", e.Percent)
-	}
-	s := fmt.Sprintf("%s %9s %d files %8s/s", pct, humanBytes(e.Bytes), e.Files, humanBytes(int64(e.Rate)))
-	if e.ETA > 0 {
-		s += " ETA " + e.ETA.Round(time.Second).String()
-	}
-	if e.File != "" {
-		s += " " + e.File
-	}
-	return s
 }
 
 func newPairCmd() *cobra.Command {

@@ -68,6 +68,7 @@ type eventJSON struct {
 	Wait          string    `json:"wait,omitempty"`
 	Percent       float64   `json:"percent"`
 	ReceivedBytes int64     `json:"received_bytes"`
+	ExpectedBytes int64     `json:"expected_bytes"` // in all; 0 when unknown
 	Files         int       `json:"files"`
 	BytesPerSec   float64   `json:"rate_bytes_per_second"`
 	ETASeconds    float64   `json:"eta_seconds"`
@@ -77,7 +78,7 @@ type eventJSON struct {
 func eventToJSON(e capture.Event) eventJSON {
 	return eventJSON{
 		Kind: e.Kind.String(), Time: e.Time, Message: e.Message, Wait: e.Wait.String(),
-		Percent: e.Percent, ReceivedBytes: e.Bytes, Files: e.Files, BytesPerSec: e.Rate,
+		Percent: e.Percent, ReceivedBytes: e.Bytes, ExpectedBytes: e.Expected, Files: e.Files, BytesPerSec: e.Rate,
 		ETASeconds: seconds(e.ETA), File: e.File,
 	}
 }

@@ -138,7 +138,7 @@ func (d *dl) writeName(s string) error {
 }
 
 // uploadFile streams one file in the device->host format.
-func (d *dl) uploadFile(devPath, hostPath string, r io.Reader) error {
+func (d *dl) uploadFile(devPath, hostPath string, r io.Reader, size int64) error {
 	if err := d.writeName(devPath); err != nil {
 		return err
 	}
@@ -146,6 +146,7 @@ func (d *dl) uploadFile(devPath, hostPath string, r io.Reader) error {
 		return err
 	}
 	buf := make([]byte, blockLen)
+	var fileSent int64
 	for {
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
@@ -169,9 +170,14 @@ func (d *dl) uploadFile(devPath, hostPath string, r io.Reader) error {
 				return err
 			}
 			d.sent += int64(n)
+			fileSent += int64(n)
 			if d.sim.cfg.OnSend != nil {
 				_ = d.bw.Flush()
 				d.sim.cfg.OnSend(d.sent)
+			}
+			if d.sim.cfg.OnSendFile != nil {
+				_ = d.bw.Flush()
+				d.sim.cfg.OnSendFile(hostPath, fileSent, size)
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -362,11 +368,20 @@ func (s *Sim) changePassword(d *dl, req map[string]any) error {
 
 // upload is a file the device will send: from the source folder, or literal data.
 type upload struct {
-	rel  string // relative to the device folder ("ab/<id>", "Manifest.db")
-	abs  string
-	data []byte
-	host string // overrides the host path (hostile faults)
-	size int64
+	rel    string // relative to the device folder ("ab/<id>", "Manifest.db")
+	abs    string
+	data   []byte
+	host   string // overrides the host path (hostile faults)
+	size   int64
+	device string // the file's path on the device, when the source's manifest says
+}
+
+// devicePath is what the device sends as the file's own name in the upload stream.
+func (u upload) devicePath() string {
+	if u.device != "" {
+		return u.device
+	}
+	return "/var/mobile/" + u.rel
 }
 
 // backup performs one Backup request.
@@ -544,7 +559,7 @@ func (s *Sim) sendUpload(d *dl, u upload, host string) error {
 	} else {
 		r = bytes.NewReader(u.data)
 	}
-	if err := d.uploadFile("/var/mobile/"+u.rel, host, r); err != nil {
+	if err := d.uploadFile(u.devicePath(), host, r, u.size); err != nil {
 		return err
 	}
 	if u.host == "" {
@@ -570,7 +585,7 @@ func (s *Sim) recordDownloads(got map[string][]byte) {
 func fullPlan(src *source) []upload {
 	out := make([]upload, 0, len(src.files)+1)
 	for _, f := range src.files {
-		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size})
+		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size, device: src.devicePaths[path.Base(f.rel)]})
 	}
 	return append(out, upload{rel: "Status.plist", data: src.status, size: int64(len(src.status))})
 }
@@ -586,7 +601,7 @@ func rowPlan(src *source, hostRows map[string][20]byte) ([]upload, []string) {
 				continue
 			}
 		}
-		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size})
+		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size, device: src.devicePaths[path.Base(f.rel)]})
 	}
 	var removes []string
 	for id := range hostRows {
@@ -650,7 +665,7 @@ func listingPlan(src *source, host map[string]hostFile) ([]upload, []string) {
 		if ok && isBlob(f.rel) && h.size == f.size && !f.mod.After(h.mod) {
 			continue
 		}
-		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size})
+		out = append(out, upload{rel: f.rel, abs: f.abs, size: f.size, device: src.devicePaths[path.Base(f.rel)]})
 	}
 	var removes []string
 	for rel := range host {

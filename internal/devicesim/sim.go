@@ -50,6 +50,10 @@ type Config struct {
 	// with the number of file bytes sent so far in that session (tests use it to
 	// interrupt a capture at a chosen point).
 	OnSend func(sent int64)
+	// OnSendFile, when set, is called after every block of file data with the host
+	// path of the file being sent and how much of it was sent; the data is on the
+	// wire by then, so a test can hold the device in the middle of a file.
+	OnSendFile func(hostPath string, sent, size int64)
 	Faults
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"howett.net/plist"
 	_ "modernc.org/sqlite" // Manifest.db rows, for incremental backups
+
+	"iosbackup/manifest"
 )
 
 // srcFile is one file of the backup folder the device holds.
@@ -33,6 +35,9 @@ type source struct {
 	// rows maps fileID to a hash of its Manifest.db row (flags and file blob); nil
 	// when the folder has no readable Manifest.db (encrypted, or Manifest.mbdb).
 	rows map[string][20]byte
+	// devicePaths maps fileID to the file's path on the device, which a device sends
+	// with every file it uploads; empty when the Manifest.db cannot be read.
+	devicePaths map[string]string
 }
 
 func loadSource(dir string) (*source, error) {
@@ -77,6 +82,7 @@ func loadSource(dir string) (*source, error) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Manifest.db")); err == nil {
 		src.rows, _ = manifestRows(filepath.Join(dir, "Manifest.db"))
+		src.devicePaths, _ = manifestDevicePaths(filepath.Join(dir, "Manifest.db"))
 	}
 	return src, nil
 }
@@ -103,14 +109,46 @@ func isHex(s string, n int) bool {
 	return true
 }
 
-// manifestRows reads Files(fileID, flags, file) from a plain Manifest.db.
-func manifestRows(p string) (map[string][20]byte, error) {
+// openManifest opens a plain Manifest.db read-only.
+func openManifest(p string) (*sql.DB, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return nil, err
 	}
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&immutable=1"}
-	db, err := sql.Open("sqlite", u.String())
+	return sql.Open("sqlite", u.String())
+}
+
+// manifestDevicePaths maps each fileID of a plain Manifest.db to its device path: the
+// domain's folder (manifest.DevicePath: container domains named by their ID, where a
+// real device has a UUID) and the relative path.
+func manifestDevicePaths(p string) (map[string]string, error) {
+	db, err := openManifest(p)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT fileID, domain, relativePath FROM Files")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, domain, rel sql.NullString
+		if err := rows.Scan(&id, &domain, &rel); err != nil {
+			return nil, err
+		}
+		if root, ok := manifest.DevicePath(domain.String); ok && rel.String != "" {
+			out[strings.ToLower(id.String)] = root + "/" + rel.String
+		}
+	}
+	return out, rows.Err()
+}
+
+// manifestRows reads Files(fileID, flags, file) from a plain Manifest.db.
+func manifestRows(p string) (map[string][20]byte, error) {
+	db, err := openManifest(p)
 	if err != nil {
 		return nil, err
 	}
