@@ -14,8 +14,9 @@ package capture
 //     without an announcement none: the device's percent alone.
 //   - percent = max(device's percent, 100 x bytes / expected), the bytes' share capped
 //     at 99 (only the device's finishing moves reach 100) and never going back.
-//   - ETA = (expected - bytes) / recent rate while bytes fall short of the expected
-//     total, else elapsed x (100 - percent) / percent.
+//   - ETA = elapsed x (expected - bytes) / bytes while bytes fall short of the
+//     expected total (the average rate: a stall does not make it leap), else
+//     elapsed x (100 - percent) / percent.
 
 import (
 	"fmt"
@@ -139,12 +140,14 @@ func (r *reporter) emitLocked(e Event) {
 	e.Percent, e.Bytes, e.Files, e.File, e.Rate = r.percent, r.bytes, r.files, r.file, r.rate
 	e.Expected = r.expectedLocked()
 	if !r.started.IsZero() && r.percent < 100 {
+		el := float64(now.Sub(r.started))
 		switch {
-		case e.Expected > 0 && r.bytes < e.Expected && r.rate > 0:
-			e.ETA = time.Duration(float64(e.Expected-r.bytes) / r.rate * float64(time.Second)).Round(time.Second)
+		case e.Expected > 0 && r.bytes > 0 && r.bytes < e.Expected:
+			// The average rate since the start, not the recent one: a stall of a few
+			// seconds must not make the ETA leap to days.
+			e.ETA = time.Duration(el * float64(e.Expected-r.bytes) / float64(r.bytes)).Round(time.Second)
 		case r.percent > 0:
-			el := now.Sub(r.started)
-			e.ETA = time.Duration(float64(el) * (100 - r.percent) / r.percent).Round(time.Second)
+			e.ETA = time.Duration(el * (100 - r.percent) / r.percent).Round(time.Second)
 		}
 	}
 	r.fn(e)

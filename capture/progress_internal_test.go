@@ -74,7 +74,7 @@ func TestProgressBlend(t *testing.T) {
 	}
 }
 
-// TestProgressETAFromBytes: with a rate, the ETA is the bytes left over the rate.
+// TestProgressETAFromBytes: the ETA is the bytes left at the average rate so far.
 func TestProgressETAFromBytes(t *testing.T) {
 	var last Event
 	r := newReporter(func(e Event) { last = e })
@@ -83,7 +83,7 @@ func TestProgressETAFromBytes(t *testing.T) {
 	defer r.stop()
 	r.addBytes(2_000)
 	r.mu.Lock()
-	r.rate, r.rateT = 100, time.Now() // 100 B/s, measured just now
+	r.started = time.Now().Add(-20 * time.Second) // 2000 bytes in 20 s: 100 B/s
 	r.mu.Unlock()
 	r.progress(true)
 	if last.ETA != 80*time.Second {

@@ -75,7 +75,7 @@ func (r *renderer) event(e capture.Event) {
 			return
 		}
 		r.lastLine = time.Now()
-		fmt.Fprintln(r.out, progressText(e, 0))
+		fmt.Fprintln(r.out, progressText(e))
 		return
 	}
 	r.drawBar(e)
@@ -100,9 +100,33 @@ func (r *renderer) drawBar(e capture.Event) {
 		width = w
 	}
 	// The library's part: "100% |<bar>| " and a margin for the cursor.
-	room := width - barWidth - 9
-	r.bar.Describe(progressText(e, max(room, 10)))
+	room := width - barWidth - 10
 	_ = r.bar.Set64(int64(max(e.Percent, 0) * 10))
+	r.bar.Describe(barText(e, max(room, 10)))
+}
+
+// barText is the text beside the bar, within width columns: the percent is on the
+// bar; the file in flight goes first among what is cut, then the rate, then the
+// rest, whole characters at a time.
+func barText(e capture.Event, width int) string {
+	figures := humanBytes(e.Bytes)
+	if e.Expected > 0 {
+		figures += "/" + humanBytes(e.Expected)
+	}
+	if e.ETA > 0 {
+		figures += " ETA " + e.ETA.Round(time.Second).String()
+	}
+	rate := " " + humanBytes(int64(e.Rate)) + "/s"
+	if e.File == "" {
+		return fitLeft(figures+rate, width)
+	}
+	const minFile = 16
+	for _, f := range []string{figures + rate, figures} {
+		if left := width - uniseg.StringWidth(f) - 1; left >= minFile {
+			return f + " " + fitRight(e.File, left)
+		}
+	}
+	return fitLeft(figures, width)
 }
 
 // clearBar removes the bar, so that a message or the shell prompt starts on a clean
@@ -117,18 +141,14 @@ func (r *renderer) clearBar() {
 // finish ends the display before the summary or the error is printed.
 func (r *renderer) finish() { r.clearBar() }
 
-// progressText is one line of figures: percent, bytes of the expected total, files,
-// rate, ETA and the file in flight. width > 0 fits it into that many columns by
-// shortening the file from the left (its name matters more than its folders); the
-// bar shows the percent itself, so the bar's text (width > 0) leaves it out.
-func progressText(e capture.Event, width int) string {
+// progressText is a plain progress line: percent, bytes of the expected total,
+// files, rate, ETA and the file in flight, uncut (a log has no width).
+func progressText(e capture.Event) string {
 	var b strings.Builder
-	if width == 0 {
-		if e.Percent >= 0 {
-			fmt.Fprintf(&b, "%5.1f%% ", e.Percent)
-		} else {
-			b.WriteString("  ?    ")
-		}
+	if e.Percent >= 0 {
+		fmt.Fprintf(&b, "%5.1f%% ", e.Percent)
+	} else {
+		b.WriteString("  ?    ")
 	}
 	b.WriteString(humanBytes(e.Bytes))
 	if e.Expected > 0 {
@@ -138,23 +158,15 @@ func progressText(e capture.Event, width int) string {
 	if e.ETA > 0 {
 		b.WriteString(", ETA " + e.ETA.Round(time.Second).String())
 	}
-	s := b.String()
-	if e.File == "" {
-		return fitLeft(s, width)
+	if e.File != "" {
+		b.WriteString(", " + e.File)
 	}
-	if width == 0 {
-		return s + ", " + e.File
-	}
-	left := width - uniseg.StringWidth(s) - 2
-	if left < 8 {
-		return fitLeft(s, width)
-	}
-	return s + ", " + fitRight(e.File, left)
+	return b.String()
 }
 
-// fitLeft keeps the start of s within width columns (0: no limit).
+// fitLeft keeps the start of s within width columns, marking the cut with "…".
 func fitLeft(s string, width int) string {
-	if width <= 0 || uniseg.StringWidth(s) <= width {
+	if uniseg.StringWidth(s) <= width {
 		return s
 	}
 	var b strings.Builder
