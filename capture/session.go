@@ -216,6 +216,9 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	s := newSession(conn, st, rep, udid)
+	if hadPrevious {
+		s.prev = newPreviousNames(st)
+	}
 	defer s.close()
 	stop := s.watch(ctx)
 	defer stop()
@@ -373,6 +376,7 @@ type session struct {
 	rep   *reporter
 	udid  string
 	cur   *incoming
+	prev  *previousNames // nil outside backups and without a previous backup
 	files int
 	bytes int64
 	// removed counts paths removed outside the Snapshot folder.
@@ -392,6 +396,7 @@ func (s *session) close() {
 		s.st.abort(s.cur)
 		s.cur = nil
 	}
+	s.prev.close()
 	_ = s.conn.Close()
 }
 
@@ -712,7 +717,7 @@ func (s *session) beginFile(devicePath, hostPath string) error {
 		return diskErr(err)
 	}
 	s.cur = in
-	s.rep.setFile(displayName(devicePath, hostPath, s.udid))
+	s.rep.setFile(displayName(devicePath, hostPath, s.udid, s.prev))
 	return nil
 }
 
