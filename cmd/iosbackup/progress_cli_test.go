@@ -139,12 +139,18 @@ func (w *watched) wait() (string, error) {
 	return w.output(), err
 }
 
-func startBigSim(t *testing.T, hold *bigHold) (*devicesim.Sim, []string) {
+// genBig generates the device's backup: a few hundred files and the 64 MiB one.
+func genBig(t *testing.T) string {
 	t.Helper()
-	work := t.TempDir()
-	src := filepath.Join(work, "src")
+	src := filepath.Join(t.TempDir(), "src")
 	genBackup(t, src, gen.Options{Seed: 23, Entries: 300, BigFileSize: 64 << 20, DeviceName: "Sim"})
-	sock := filepath.Join(work, "mux.sock")
+	return src
+}
+
+// startBigSim starts a simulated device serving src, held by hold.
+func startBigSim(t *testing.T, src string, hold *bigHold) (*devicesim.Sim, []string) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "mux.sock")
 	sim, err := devicesim.Start(sock, devicesim.Config{Source: src, OnSendFile: hold.hook, BatchFiles: 100000})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +168,8 @@ var plainBigLine = regexp.MustCompile(`(?m)^\s*(\d+\.\d)% .*, ETA [0-9hms]+, ` +
 func TestCaptureProgressDuringBigFile(t *testing.T) {
 	isolate(t)
 	hold := newBigHold()
-	sim, env := startBigSim(t, hold)
+	src := genBig(t)
+	sim, env := startBigSim(t, src, hold)
 	root := t.TempDir()
 
 	var stdout bytes.Buffer
@@ -188,8 +195,7 @@ func TestCaptureProgressDuringBigFile(t *testing.T) {
 	// JSON, the same figures: a full capture again, held again.
 	hold2 := newBigHold()
 	sim.Close()
-	sim2, env2 := startBigSim(t, hold2)
-	_ = sim2
+	_, env2 := startBigSim(t, src, hold2)
 	var stderr bytes.Buffer
 	w = startWatched(t, env2, true, &stderr, "capture", "--json", "--full", root)
 	var ev map[string]any
@@ -228,7 +234,8 @@ func TestCaptureAndListUseOneByteUnit(t *testing.T) {
 	isolate(t)
 	hold := newBigHold()
 	hold.release()
-	sim, env := startBigSim(t, hold)
+	src := genBig(t)
+	sim, env := startBigSim(t, src, hold)
 	root := t.TempDir()
 	out, err := cli(t, env, "capture", "--progress", "plain", root)
 	if err != nil {
@@ -272,7 +279,8 @@ func TestCaptureCtrlC(t *testing.T) {
 	isolate(t)
 	hold := newBigHold()
 	hold.release()
-	sim, env := startBigSim(t, hold)
+	src := genBig(t)
+	sim, env := startBigSim(t, src, hold)
 	root := t.TempDir()
 	if out, err := cli(t, env, "capture", "--progress", "none", root); err != nil {
 		t.Fatalf("first capture: %v\n%s", err, out)
@@ -282,7 +290,7 @@ func TestCaptureCtrlC(t *testing.T) {
 
 	hold2 := newBigHold()
 	sim.Close()
-	_, env = startBigSim(t, hold2)
+	_, env = startBigSim(t, src, hold2)
 	// The new simulator has the same UDID and backs up into the same folder.
 	var stdout bytes.Buffer
 	w := startWatched(t, env, false, &stdout, "capture", "--progress", "bar", "--full", root)
