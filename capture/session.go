@@ -264,8 +264,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, s.ioErr(ctx, err)
 	}
 	prevSize := int64(0)
-	if previousComplete(st) {
-		prevSize = st.backupSize()
+	if hadPrevious && !incremental {
+		prevSize = st.backupSize() // what a full backup of this device sent last time
 	}
 	rep.expect(!incremental, prevSize, vals.usedBytes)
 	rep.start()
