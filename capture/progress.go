@@ -8,12 +8,16 @@ package capture
 // The rule (documented in Event.Percent):
 //
 //   - expected total: the byte count the device announces with DLMessageUploadFiles
-//     (the files it is about to send in this backup); before and without one, for a
-//     full backup the previous backup's size (a full backup re-sends about that much)
+//     (index 3, which libimobiledevice shows its progress against). Whether it
+//     covers the whole backup or only that batch is not documented: a count at
+//     least the bytes received so far is taken as the whole, a smaller one as the
+//     batch's, added to the bytes before it. Before and without one: for a full
+//     backup the previous backup's size (a full backup re-sends about that much),
 //     or else the device's used space (disk usage domain); for an incremental one
-//     without an announcement none: the device's percent alone.
+//     none, and the device's percent alone.
 //   - percent = max(device's percent, 100 x bytes / expected), the bytes' share capped
-//     at 99 (only the device's finishing moves reach 100) and never going back.
+//     at 99 (only the device's finishing moves reach 100) and never going back,
+//     except when an announcement raises the expected total.
 //   - ETA = elapsed x (expected - bytes) / bytes while bytes fall short of the
 //     expected total (the average rate: a stall does not make it leap), else
 //     elapsed x (100 - percent) / percent.
@@ -182,14 +186,24 @@ func (r *reporter) setPercent(p float64) {
 	r.progress(false)
 }
 
-// announce records the total the device says this backup sends.
-func (r *reporter) announce(total int64) {
+// announce records the byte count of a DLMessageUploadFiles (see the rule above).
+func (r *reporter) announce(n int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if total > 0 {
-		r.announced = total
-		r.blendLocked()
+	before := r.expectedLocked()
+	switch {
+	case n <= 0:
+		return
+	case n >= r.bytes:
+		r.announced = n
+	default:
+		r.announced = r.bytes + n
 	}
+	if r.expectedLocked() > before {
+		// A revised, larger total: the percent is worked out afresh, even if lower.
+		r.percent = r.devPct
+	}
+	r.blendLocked()
 }
 
 func (r *reporter) setFile(f string) {

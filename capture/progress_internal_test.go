@@ -53,6 +53,16 @@ func TestProgressBlend(t *testing.T) {
 		t.Fatalf("done: %+v", last)
 	}
 
+	// A count below the bytes already received is a batch's: added to them.
+	r = newReporter(collect)
+	r.announce(400) // the first batch, or the whole: 400 bytes expected
+	r.addBytes(400)
+	r.announce(100) // less than received: the next batch's 100 bytes
+	r.addBytes(50)
+	if e := emit(r); e.Expected != 500 || e.Percent != 90 {
+		t.Fatalf("450 bytes, batches of 400 and 100: %.1f%% of %d, want 90%% of 500", e.Percent, e.Expected)
+	}
+
 	// Full backup without a previous one: the device's used space.
 	r = newReporter(collect)
 	r.expect(true, 0, 4000)
