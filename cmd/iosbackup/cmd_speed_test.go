@@ -18,7 +18,7 @@ func TestSpeedPrintsBothMeasurements(t *testing.T) {
 	}
 	// Two lines per measurement, each with a positive figure.
 	for _, re := range []string{
-		`iosbackup +([0-9.]+) MB/s`, `Go stdlib +([0-9.]+) MB/s`,
+		`iosbackup +([0-9.]+) (?:MiB|GiB)/s`, `Go stdlib +([0-9.]+) (?:MiB|GiB)/s`,
 		`iosbackup +([0-9.]+) s\n`, `Go stdlib +([0-9.]+) s `,
 	} {
 		m := regexp.MustCompile(re).FindStringSubmatch(out.String())
