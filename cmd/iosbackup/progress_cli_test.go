@@ -206,7 +206,7 @@ func TestCaptureProgressDuringBigFile(t *testing.T) {
 				continue
 			}
 			p, _ := e["percent"].(float64)
-			eta, _ := e["eta"].(float64)
+			eta, _ := e["eta_seconds"].(float64)
 			if p > 0 && p < 100 && eta > 0 {
 				ev = e
 				return true
@@ -222,8 +222,8 @@ func TestCaptureProgressDuringBigFile(t *testing.T) {
 	if !seen {
 		t.Fatalf("no JSON progress event for %s with a percent in (0, 100) and an ETA:\n%s", bigFile, out)
 	}
-	if exp, _ := ev["expected"].(float64); exp < 64<<20 {
-		t.Errorf("expected total %v, below the big file alone", ev["expected"])
+	if exp, _ := ev["expected_bytes"].(float64); exp < 64<<20 {
+		t.Errorf("expected total %v, below the big file alone", ev["expected_bytes"])
 	}
 }
 
