@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 )
 
 // TestKDFNoticeOnTerminalOnly opens an encrypted backup with its password twice: under
@@ -15,13 +16,7 @@ import (
 // derived, with the keybag's own round count; through a pipe it says nothing of it.
 func TestKDFNoticeOnTerminalOnly(t *testing.T) {
 	isolate(t)
-	script, err := exec.LookPath("script")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("script(1) (Debian bsdutils) is needed for this test")
-		}
-		t.Skip("script(1) not installed (Debian bsdutils)")
-	}
+	script := testenv.RequireTool(t, "script")
 	dir := filepath.Join(t.TempDir(), "enc")
 	if _, err := gen.Generate(dir, gen.Options{Seed: 3, Encrypted: true, Password: "pw", SHA256Rounds: 1234, SHA1Rounds: 10}); err != nil {
 		t.Fatal(err)
