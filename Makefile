@@ -35,7 +35,7 @@ test: deps
 # with parallel readers (fs) and the decrypting readers. (capture is left out: its
 # fsync-heavy tests take minutes under -race on a busy disk, for little concurrency.)
 race:
-	$(GO) test -race -count=1 -timeout 8m ./fs/ ./decrypt/... ./backup/
+	$(GO) test -race -count=1 -timeout 8m ./fs/... ./decrypt/... ./backup/
 
 # The arm64 (Apple Silicon) AES and SHA-256 assembly, run under qemu-user: each kernel
 # against the generic code and the standard library, and the decrypting readers on top.

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"iosbackup/backup"
-	backupfs "iosbackup/fs"
+	"iosbackup/fs/fuse"
 )
 
 // readyFDEnv tells a --background child which inherited descriptor to report on.
@@ -57,7 +57,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mountpoint := args[len(args)-1]
-			if err := backupfs.CheckMountpoint(mountpoint, allowNonEmpty); err != nil {
+			if err := fuse.CheckMountpoint(mountpoint, allowNonEmpty); err != nil {
 				return err // before --background forks, and before a password is asked
 			}
 			if background && os.Getenv(readyFDEnv) == "" {
@@ -75,8 +75,8 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if err != nil {
 				return err
 			}
-			root := backupfs.NewRoot(backupfs.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
-			server, err := backupfs.Mount(mountpoint, root, backupfs.MountOptions{
+			root := fuse.NewRoot(fuse.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
+			server, err := fuse.Mount(mountpoint, root, fuse.MountOptions{
 				AllowOther: allowOther, Debug: debug, NoXAttrs: noXAttrs, AllowNonEmpty: allowNonEmpty,
 			})
 			if err != nil {
@@ -100,7 +100,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 
 // openForMount opens one backup, or every backup of a root folder. In a root, a backup
 // that cannot be opened is shown as locked rather than failing the whole mount.
-func openForMount(src string, u *unlockFlags) ([]backupfs.Backup, error) {
+func openForMount(src string, u *unlockFlags) ([]fuse.Backup, error) {
 	root := src
 	if src == "" {
 		root = u.rootDir()
@@ -122,7 +122,7 @@ func openForMount(src string, u *unlockFlags) ([]backupfs.Backup, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []backupfs.Backup{{Source: backupfs.FromBackup(b)}}, nil
+		return []fuse.Backup{{Source: fromBackup(b)}}, nil
 	}
 	all, err := backup.Scan(root, false)
 	if err != nil {
@@ -131,7 +131,7 @@ func openForMount(src string, u *unlockFlags) ([]backupfs.Backup, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("%s: no backups in this folder", root)
 	}
-	var out []backupfs.Backup
+	var out []fuse.Backup
 	for _, s := range all {
 		o := opt
 		if s.Encrypted && o.Key == nil {
@@ -144,10 +144,10 @@ func openForMount(src string, u *unlockFlags) ([]backupfs.Backup, error) {
 		b, err := backup.Open(s.Dir, o)
 		if err != nil {
 			warnf("%v: shown as a locked folder", err)
-			out = append(out, backupfs.Backup{Name: lockedName(s), Err: err})
+			out = append(out, fuse.Backup{Name: lockedName(s), Err: err})
 			continue
 		}
-		out = append(out, backupfs.Backup{Source: backupfs.FromBackup(b)})
+		out = append(out, fuse.Backup{Source: fromBackup(b)})
 	}
 	return out, nil
 }
@@ -170,7 +170,7 @@ type server interface {
 
 // serve announces the mount, then waits until it is unmounted: from outside, or on
 // Ctrl-C/SIGTERM, where a busy mount is detached after saying who holds it.
-func serve(srv server, mountpoint string, backups []backupfs.Backup, logFile string) error {
+func serve(srv server, mountpoint string, backups []fuse.Backup, logFile string) error {
 	names := ""
 	for i, b := range backups {
 		if i > 0 {
@@ -213,10 +213,10 @@ func serve(srv server, mountpoint string, backups []backupfs.Backup, logFile str
 				<-done
 				return nil
 			}
-			holders, err := backupfs.Unmount(mountpoint)
+			holders, err := fuse.Unmount(mountpoint)
 			if len(holders) > 0 {
 				fmt.Fprintf(os.Stderr, "%s is busy; detached it lazily (it goes away when these let go):\n%s",
-					mountpoint, backupfs.HoldersText(holders))
+					mountpoint, fuse.HoldersText(holders))
 			}
 			if err != nil {
 				warnf("%v", err)
@@ -303,10 +303,10 @@ func newUnmountCmd() *cobra.Command {
 		Short: "Unmount a mounted backup (a busy one is detached, saying who holds it)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			holders, err := backupfs.Unmount(args[0])
+			holders, err := fuse.Unmount(args[0])
 			if len(holders) > 0 {
 				fmt.Fprintf(os.Stderr, "%s was busy; detached it lazily (it goes away when these let go):\n%s",
-					args[0], backupfs.HoldersText(holders))
+					args[0], fuse.HoldersText(holders))
 			}
 			return err
 		},

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"iosbackup/backup"
+	"iosbackup/fs/fuse"
+	"iosbackup/manifest"
+)
+
+// fromBackup adapts an opened backup to Source.
+func fromBackup(b *backup.Backup) fuse.Source { return backupSource{b} }
+
+type backupSource struct{ b *backup.Backup }
+
+var (
+	_ fuse.Source     = backupSource{}
+	_ fuse.Identifier = backupSource{}
+)
+
+func (s backupSource) Index() *manifest.Index { return s.b.Index }
+
+func (s backupSource) OpenFile(e *manifest.Entry) (fuse.File, error) {
+	f, err := s.b.OpenFile(e)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil // a nil backup.File must not become a non-nil fuse.File
+}
+
+func (s backupSource) FileSize(e *manifest.Entry) (int64, error) { return s.b.FileSize(e) }
+func (s backupSource) AppName(bundleID string) string            { return s.b.AppName(bundleID) }
+func (s backupSource) Name() string                              { return s.b.Name() }
+
+// Identity names one snapshot of one device, wherever its folder is: the device's UDID
+// and the snapshot's UUID when the property lists have them, plus the name (device name
+// and backup date).
+func (s backupSource) Identity() string {
+	id := s.b.Name()
+	if s.b.Info != nil {
+		id += "\x00" + s.b.Info.UniqueIdentifier
+	}
+	if s.b.Status != nil {
+		id += "\x00" + s.b.Status.UUID
+	}
+	return id
+}

@@ -1,9 +1,0 @@
-//go:build !darwin
-
-package backupfs
-
-import "github.com/hanwen/go-fuse/v2/fuse"
-
-// setBirth: FUSE's attr has no birth time outside macOS. Linux gets it through statx
-// (statx_linux.go).
-func setBirth(out *fuse.Attr, birth int64) {}

@@ -1,0 +1,8 @@
+//go:build !linux && !darwin
+
+package fuse
+
+const (
+	readOnlyOption   = "ro"
+	directMountFlags = 0
+)

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package fuse
+
+// raiseReadahead is Linux's: elsewhere the platform's default stays.
+func raiseReadahead(mountpoint string) error { return nil }

@@ -1,0 +1,66 @@
+package fuse
+
+import (
+	"slices"
+	"strings"
+	"syscall"
+
+	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	"iosbackup/manifest"
+)
+
+// errNoAttr is ENODATA on Linux, ENOATTR on macOS and BSD.
+var errNoAttr = syscall.Errno(gofuse.ENOATTR)
+
+// getxattr answers from the manifest's attributes without allocating. The kernel's
+// contract: an empty dest asks for the size; a too small one gets ERANGE and the size.
+func getxattr(e *manifest.Entry, attr string, dest []byte) (uint32, syscall.Errno) {
+	if len(e.XAttrs()) == 0 {
+		return 0, errNoAttr
+	}
+	name, ok := strings.CutPrefix(attr, xattrPrefix)
+	if !ok {
+		return 0, errNoAttr
+	}
+	v, ok := e.XAttrs()[name]
+	if !ok {
+		return 0, errNoAttr
+	}
+	if len(dest) == 0 {
+		return uint32(len(v)), 0
+	}
+	if len(dest) < len(v) {
+		return uint32(len(v)), syscall.ERANGE
+	}
+	return uint32(copy(dest, v)), 0
+}
+
+// listxattr writes the NUL-terminated names, sorted so that listings are reproducible.
+func listxattr(e *manifest.Entry, dest []byte) (uint32, syscall.Errno) {
+	if len(e.XAttrs()) == 0 {
+		return 0, 0
+	}
+	size := 0
+	var stack [8]string
+	names := stack[:0]
+	for name := range e.XAttrs() {
+		size += len(xattrPrefix) + len(name) + 1
+		names = append(names, name)
+	}
+	if len(dest) == 0 {
+		return uint32(size), 0
+	}
+	if len(dest) < size {
+		return uint32(size), syscall.ERANGE
+	}
+	slices.Sort(names)
+	n := 0
+	for _, name := range names {
+		n += copy(dest[n:], xattrPrefix)
+		n += copy(dest[n:], name)
+		dest[n] = 0
+		n++
+	}
+	return uint32(n), 0
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package fuse
+
+// xattrPrefix: macOS and the BSDs take the device's attribute names as they are.
+const xattrPrefix = ""

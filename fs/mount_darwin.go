@@ -1,8 +1,0 @@
-package backupfs
-
-const (
-	// readOnlyOption: macFUSE takes the BSD spelling.
-	readOnlyOption = "rdonly"
-	// directMountFlags: macFUSE always mounts through its own helper.
-	directMountFlags = 0
-)

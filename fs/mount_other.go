@@ -1,8 +1,0 @@
-//go:build !linux && !darwin
-
-package backupfs
-
-const (
-	readOnlyOption   = "ro"
-	directMountFlags = 0
-)

@@ -1,6 +1,0 @@
-//go:build !linux
-
-package backupfs
-
-// xattrPrefix: macOS and the BSDs take the device's attribute names as they are.
-const xattrPrefix = ""
