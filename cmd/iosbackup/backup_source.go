@@ -2,28 +2,28 @@ package main
 
 import (
 	"iosbackup/backup"
-	"iosbackup/fs/fuse"
+	"iosbackup/fs/view"
 	"iosbackup/manifest"
 )
 
 // fromBackup adapts an opened backup to Source.
-func fromBackup(b *backup.Backup) fuse.Source { return backupSource{b} }
+func fromBackup(b *backup.Backup) view.Source { return backupSource{b} }
 
 type backupSource struct{ b *backup.Backup }
 
 var (
-	_ fuse.Source     = backupSource{}
-	_ fuse.Identifier = backupSource{}
+	_ view.Source     = backupSource{}
+	_ view.Identifier = backupSource{}
 )
 
 func (s backupSource) Index() *manifest.Index { return s.b.Index }
 
-func (s backupSource) OpenFile(e *manifest.Entry) (fuse.File, error) {
+func (s backupSource) OpenFile(e *manifest.Entry) (view.Reader, error) {
 	f, err := s.b.OpenFile(e)
 	if err != nil {
 		return nil, err
 	}
-	return f, nil // a nil backup.File must not become a non-nil fuse.File
+	return f, nil // a nil backup.File must not become a non-nil view.Reader
 }
 
 func (s backupSource) FileSize(e *manifest.Entry) (int64, error) { return s.b.FileSize(e) }

@@ -18,6 +18,7 @@ import (
 
 	"iosbackup/backup"
 	"iosbackup/fs/fuse"
+	"iosbackup/fs/view"
 )
 
 // readyFDEnv tells a --background child which inherited descriptor to report on.
@@ -75,7 +76,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if err != nil {
 				return err
 			}
-			root := fuse.NewRoot(fuse.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
+			root := view.New(view.Options{DeviceOwners: deviceOwners, RawSymlinks: rawSymlinks}, backups...)
 			server, err := fuse.Mount(mountpoint, root, fuse.MountOptions{
 				AllowOther: allowOther, Debug: debug, NoXAttrs: noXAttrs, AllowNonEmpty: allowNonEmpty,
 			})
@@ -100,7 +101,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 
 // openForMount opens one backup, or every backup of a root folder. In a root, a backup
 // that cannot be opened is shown as locked rather than failing the whole mount.
-func openForMount(src string, u *unlockFlags) ([]fuse.Backup, error) {
+func openForMount(src string, u *unlockFlags) ([]view.Backup, error) {
 	root := src
 	if src == "" {
 		root = u.rootDir()
@@ -122,7 +123,7 @@ func openForMount(src string, u *unlockFlags) ([]fuse.Backup, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []fuse.Backup{{Source: fromBackup(b)}}, nil
+		return []view.Backup{{Source: fromBackup(b)}}, nil
 	}
 	all, err := backup.Scan(root, false)
 	if err != nil {
@@ -131,7 +132,7 @@ func openForMount(src string, u *unlockFlags) ([]fuse.Backup, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("%s: no backups in this folder", root)
 	}
-	var out []fuse.Backup
+	var out []view.Backup
 	for _, s := range all {
 		o := opt
 		if s.Encrypted && o.Key == nil {
@@ -144,10 +145,10 @@ func openForMount(src string, u *unlockFlags) ([]fuse.Backup, error) {
 		b, err := backup.Open(s.Dir, o)
 		if err != nil {
 			warnf("%v: shown as a locked folder", err)
-			out = append(out, fuse.Backup{Name: lockedName(s), Err: err})
+			out = append(out, view.Backup{Name: lockedName(s), Err: err})
 			continue
 		}
-		out = append(out, fuse.Backup{Source: fromBackup(b)})
+		out = append(out, view.Backup{Source: fromBackup(b)})
 	}
 	return out, nil
 }
@@ -170,7 +171,7 @@ type server interface {
 
 // serve announces the mount, then waits until it is unmounted: from outside, or on
 // Ctrl-C/SIGTERM, where a busy mount is detached after saying who holds it.
-func serve(srv server, mountpoint string, backups []fuse.Backup, logFile string) error {
+func serve(srv server, mountpoint string, backups []view.Backup, logFile string) error {
 	names := ""
 	for i, b := range backups {
 		if i > 0 {

@@ -2,12 +2,13 @@ package fuse
 
 import (
 	"iosbackup/backup"
+	"iosbackup/fs/view"
 	"iosbackup/manifest"
 )
 
 // fromBackup's job is done by the command in the shipped binary (the tree must not
 // import package backup); the real-data tests adapt an opened backup the same way.
-func fromBackup(b *backup.Backup) Source { return testBackup{b} }
+func fromBackup(b *backup.Backup) view.Source { return testBackup{b} }
 
 type testBackup struct{ b *backup.Backup }
 
@@ -16,7 +17,7 @@ func (s testBackup) FileSize(e *manifest.Entry) (int64, error) { return s.b.File
 func (s testBackup) AppName(bundleID string) string            { return s.b.AppName(bundleID) }
 func (s testBackup) Name() string                              { return s.b.Name() }
 
-func (s testBackup) OpenFile(e *manifest.Entry) (File, error) {
+func (s testBackup) OpenFile(e *manifest.Entry) (view.Reader, error) {
 	f, err := s.b.OpenFile(e)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"iosbackup/fs/view"
 	"iosbackup/manifest"
 )
 
@@ -38,7 +39,7 @@ func (s *fakeSource) blob(e *manifest.Entry) ([]byte, error) {
 	return b, nil
 }
 
-func (s *fakeSource) OpenFile(e *manifest.Entry) (File, error) {
+func (s *fakeSource) OpenFile(e *manifest.Entry) (view.Reader, error) {
 	s.opens.Add(1)
 	b, err := s.blob(e)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	"iosbackup/fs/view"
 )
 
 // MountOptions are the knobs of Mount. The zero value is the recommended setting.
@@ -36,7 +38,7 @@ type MountOptions struct {
 	CacheTimeout time.Duration
 }
 
-// Mount mounts root read-only at mountpoint and starts serving it. It returns once the
+// Mount mounts the tree read-only at mountpoint and starts serving it. It returns once the
 // kernel has answered the FUSE handshake and the mount is usable: that is the moment to
 // tell a user (or a parent process waiting in --background mode) that it is ready.
 // Unmount with server.Unmount() (or Unmount(mountpoint) when busy); server.Wait()
@@ -45,7 +47,7 @@ type MountOptions struct {
 // Do not access the mount from the goroutine that will call server.Wait or from code
 // that holds locks the server needs: see go-fuse's fs package documentation on
 // deadlocks.
-func Mount(mountpoint string, root *Root, opt MountOptions) (*gofuse.Server, error) {
+func Mount(mountpoint string, tree *view.Root, opt MountOptions) (*gofuse.Server, error) {
 	if err := CheckMountpoint(mountpoint, opt.AllowNonEmpty); err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*gofuse.Server, err
 			DirectMountFlags: directMountFlags,
 			// Without extended attributes anywhere, make the kernel stop asking: an
 			// xattr query per file per ls -l made listings 14x slower in probes.
-			DisableXAttrs: opt.NoXAttrs || !root.HasXAttrs(),
+			DisableXAttrs: opt.NoXAttrs || !tree.HasXAttrs(),
 			// security.capability and ACL queries (sent before every write and
 			// on ls -l) are answered by go-fuse directly: the backup's attributes are
 			// all in user.* on Linux, so these are never set.
@@ -124,6 +126,7 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*gofuse.Server, err
 		NullPermissions: true,
 		Logger:          logger,
 	}
+	root, c := newRoot(tree)
 	server, err := fs.Mount(mountpoint, root, fsOpts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
@@ -135,8 +138,8 @@ func Mount(mountpoint string, root *Root, opt MountOptions) (*gofuse.Server, err
 		// Releases still queued in the kernel at unmount never arrive: close what
 		// is left so that a process mounting many times does not leak descriptors.
 		server.Wait()
-		root.common.stopped.Store(true)
-		root.common.closeHandles()
+		tree.Stop()
+		c.closeHandles()
 	}()
 	return server, nil
 }

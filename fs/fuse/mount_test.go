@@ -19,6 +19,7 @@ import (
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
 
+	"iosbackup/fs/view"
 	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
@@ -112,12 +113,12 @@ func (s *syncBuffer) String() string {
 
 // mountRoot mounts the backups and arranges the unmount, then checks that no file
 // descriptor leaked and nothing is left mounted.
-func mountRoot(t *testing.T, opt Options, backups ...Backup) *testMount {
+func mountRoot(t *testing.T, opt view.Options, backups ...view.Backup) *testMount {
 	t.Helper()
 	return mountRootWith(t, opt, MountOptions{}, backups...)
 }
 
-func mountRootWith(t *testing.T, opt Options, mopt MountOptions, backups ...Backup) *testMount {
+func mountRootWith(t *testing.T, opt view.Options, mopt MountOptions, backups ...view.Backup) *testMount {
 	t.Helper()
 	testenv.RequireFUSE(t)
 	dir := t.TempDir()
@@ -125,7 +126,7 @@ func mountRootWith(t *testing.T, opt Options, mopt MountOptions, backups ...Back
 	before := fdTargets()
 	logs := &syncBuffer{}
 	opt.Logger = log.New(logs, "", 0)
-	root := NewRoot(opt, backups...)
+	root := view.New(opt, backups...)
 	server, err := Mount(dir, root, mopt)
 	if err != nil {
 		testenv.Unavailable(t, "FUSE mount: "+err.Error())
@@ -191,7 +192,7 @@ func mustRun(t *testing.T, name string, args ...string) string {
 func TestMountFixture(t *testing.T) {
 	testenv.RequireTool(t, "getfattr")
 	src := newFixture("iPhone 2024-05-01 10.00")
-	m := mountRoot(t, Options{}, Backup{Source: src})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 
 	// Mounted read-only with our names.
 	mounts, _ := os.ReadFile("/proc/mounts")
@@ -303,7 +304,7 @@ func mustLookup(t *testing.T, ix *manifest.Index, domain, p string) int32 {
 // Writes of every kind fail with "Read-only file system".
 func TestMountReadOnly(t *testing.T) {
 	testenv.RequireTool(t, "setfattr")
-	m := mountRoot(t, Options{}, Backup{Source: newFixture("b")})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: newFixture("b")})
 	file := m.path("domains/HomeDomain/Library/SMS/sms.db")
 	dir := m.path("domains/HomeDomain/Library")
 	for _, c := range [][]string{
@@ -361,7 +362,7 @@ func TestMountParallelReads(t *testing.T) {
 	big := make([]byte, 3<<20+123)
 	rand.New(rand.NewSource(1)).Read(big)
 	src.data["HomeDomain/Library/SMS/sms.db"] = big
-	m := mountRoot(t, Options{}, Backup{Source: src})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 	p := m.path("device/var/mobile/Library/SMS/sms.db")
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -400,7 +401,7 @@ func TestMountParallelReads(t *testing.T) {
 func TestUnmountBusy(t *testing.T) {
 	testenv.RequireFUSE(t)
 	dir := t.TempDir()
-	root := NewRoot(Options{}, Backup{Source: newFixture("b")})
+	root := view.New(view.Options{}, view.Backup{Source: newFixture("b")})
 	server, err := Mount(dir, root, MountOptions{})
 	if err != nil {
 		testenv.Unavailable(t, "FUSE mount: "+err.Error())
@@ -448,7 +449,7 @@ func TestUnmountBusy(t *testing.T) {
 func TestUnmountIdle(t *testing.T) {
 	testenv.RequireFUSE(t)
 	dir := t.TempDir()
-	server, err := Mount(dir, NewRoot(Options{}, Backup{Source: newFixture("b")}), MountOptions{})
+	server, err := Mount(dir, view.New(view.Options{}, view.Backup{Source: newFixture("b")}), MountOptions{})
 	if err != nil {
 		testenv.Unavailable(t, "FUSE mount: "+err.Error())
 	}
@@ -477,7 +478,7 @@ func TestUnmountIdle(t *testing.T) {
 // NoXAttrs hides the backup's attributes; the kernel stops asking.
 func TestMountNoXAttrs(t *testing.T) {
 	testenv.RequireTool(t, "getfattr")
-	m := mountRootWith(t, Options{}, MountOptions{NoXAttrs: true}, Backup{Source: newFixture("b")})
+	m := mountRootWith(t, view.Options{}, MountOptions{NoXAttrs: true}, view.Backup{Source: newFixture("b")})
 	out, errOut, _ := run(t, "getfattr", "-d", m.path("domains/HomeDomain/Library/SMS/sms.db"))
 	if strings.Contains(out, "quarantine") {
 		t.Errorf("NoXAttrs still shows attributes: %q", out)
@@ -492,7 +493,7 @@ func TestMountNoXAttrs(t *testing.T) {
 func TestLeakCheckCountsOnlyOurMounts(t *testing.T) {
 	testenv.RequireFUSE(t)
 	dir := t.TempDir()
-	server, err := Mount(dir, NewRoot(Options{}, Backup{Source: newFixture("b")}), MountOptions{})
+	server, err := Mount(dir, view.New(view.Options{}, view.Backup{Source: newFixture("b")}), MountOptions{})
 	if err != nil {
 		testenv.Unavailable(t, "FUSE mount: "+err.Error())
 	}

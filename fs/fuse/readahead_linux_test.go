@@ -10,12 +10,14 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"iosbackup/fs/view"
 )
 
 // A mount made by root gets the larger readahead window; the device is found from
 // stat(2) of the mount point, independently of how Mount finds it.
 func TestMountRaisesReadahead(t *testing.T) {
-	m := mountRoot(t, Options{}, Backup{Source: newFixture("b")})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: newFixture("b")})
 	var st syscall.Stat_t
 	if err := syscall.Stat(m.dir, &st); err != nil {
 		t.Fatal(err)

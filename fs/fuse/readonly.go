@@ -6,6 +6,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+
+	"iosbackup/fs/view"
 )
 
 // readOnly is embedded in every node. The mount is read-only twice: the kernel refuses
@@ -13,7 +15,7 @@ import (
 // evidence stays untouched even if the mount flag were lost (go-fuse's defaults would
 // otherwise report success for unlink and rmdir without doing anything).
 type readOnly struct {
-	c *mountCommon
+	c *common
 }
 
 func (readOnly) Setattr(ctx context.Context, f fs.FileHandle, in *gofuse.SetAttrIn, out *gofuse.AttrOut) syscall.Errno {
@@ -89,10 +91,9 @@ func (readOnly) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Err
 func (r readOnly) Statfs(ctx context.Context, out *gofuse.StatfsOut) syscall.Errno {
 	out.Bsize = 4096
 	out.Frsize = 4096
-	out.NameLen = maxNameLen
+	out.NameLen = view.MaxNameLen
 	if r.c != nil {
-		out.Blocks = r.c.blocks
-		out.Files = r.c.files
+		out.Blocks, out.Files = r.c.root.Usage()
 	}
 	return 0
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"iosbackup/backup"
+	"iosbackup/fs/view"
 	"iosbackup/internal/gen"
 	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
@@ -41,7 +42,7 @@ func generate(t *testing.T, opt gen.Options) *gen.Truth {
 	return truth
 }
 
-func openBackup(t *testing.T, truth *gen.Truth) Source {
+func openBackup(t *testing.T, truth *gen.Truth) view.Source {
 	t.Helper()
 	b, err := backup.Open(truth.Dir, backup.Options{
 		Password: func() ([]byte, error) { return []byte(genPassword), nil },
@@ -72,7 +73,7 @@ func lstatAsRecorded(t *testing.T, m *testMount, e *manifest.Entry) (p string, f
 	return p, fi, true
 }
 
-func readSource(t *testing.T, src Source, e *manifest.Entry) []byte {
+func readSource(t *testing.T, src view.Source, e *manifest.Entry) []byte {
 	t.Helper()
 	f, err := src.OpenFile(e)
 	if err != nil {
@@ -111,7 +112,7 @@ func TestRealBackupsReadThroughMount(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			truth := generate(t, c.opt)
 			src := openBackup(t, truth)
-			m := mountRoot(t, Options{}, Backup{Source: src})
+			m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 			ix := src.Index()
 			files := 0
 			for i := int32(0); i < int32(ix.Len()); i++ {
@@ -187,7 +188,7 @@ func checkXattrsMatch(t *testing.T, m *testMount, truth *gen.Truth) {
 }
 
 // du counts each distinct file once, whatever the number of views showing it.
-func checkDu(t *testing.T, m *testMount, src Source) {
+func checkDu(t *testing.T, m *testMount, src view.Source) {
 	t.Helper()
 	ix := src.Index()
 	var want int64
@@ -216,8 +217,8 @@ func TestRealDiffRevisions(t *testing.T) {
 	opt.Revision = 1
 	rev1 := generate(t, opt)
 
-	a := mountRoot(t, Options{}, Backup{Source: openBackup(t, rev0)})
-	b := mountRoot(t, Options{}, Backup{Source: openBackup(t, rev0)})
+	a := mountRoot(t, view.Options{}, view.Backup{Source: openBackup(t, rev0)})
+	b := mountRoot(t, view.Options{}, view.Backup{Source: openBackup(t, rev0)})
 	// --no-dereference: device symlinks often point at paths the backup does not hold.
 	if out, errOut, err := run(t, "diff", "-r", "--no-dereference", a.dir, b.dir); err != nil || out != "" {
 		t.Errorf("diff -r of two mounts of one backup: %v\n%s%s", err, out, errOut)
@@ -231,7 +232,7 @@ func TestRealDiffRevisions(t *testing.T) {
 		}
 	}
 
-	both := mountRoot(t, Options{}, Backup{Name: "rev0", Source: openBackup(t, rev0)}, Backup{Name: "rev1", Source: openBackup(t, rev1)})
+	both := mountRoot(t, view.Options{}, view.Backup{Name: "rev0", Source: openBackup(t, rev0)}, view.Backup{Name: "rev1", Source: openBackup(t, rev1)})
 	out, errOut, err := run(t, "diff", "-rq", "--no-dereference", both.path("rev0/domains"), both.path("rev1/domains"))
 	if errOut != "" || (err != nil && !strings.Contains(err.Error(), "exit status 1")) {
 		t.Fatalf("diff: %v %s", err, errOut)
@@ -324,7 +325,7 @@ func splitKey(k string) (string, string) {
 func TestRealSQLiteThroughMount(t *testing.T) {
 	sqlite3 := testenv.RequireTool(t, "sqlite3")
 	truth := generate(t, gen.Options{Seed: 31, Format: gen.FormatDB, Entries: 200, Encrypted: true})
-	m := mountRoot(t, Options{}, Backup{Source: openBackup(t, truth)})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: openBackup(t, truth)})
 	db := m.path("domains/HomeDomain/Library/SMS/sms.db")
 	out, errOut, err := run(t, sqlite3, "-readonly", db, "SELECT text FROM message ORDER BY ROWID")
 	if err != nil {
@@ -348,7 +349,7 @@ func TestRealSQLiteThroughMount(t *testing.T) {
 func TestRealCopyPhotos(t *testing.T) {
 	truth := generate(t, gen.Options{Seed: 41, Format: gen.FormatDB, Entries: 200})
 	src := openBackup(t, truth)
-	m := mountRoot(t, Options{}, Backup{Source: src})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 	dest := filepath.Join(t.TempDir(), "photos")
 	mustRun(t, "cp", "-a", m.path("photos"), dest)
 	n := 0
@@ -393,7 +394,7 @@ func TestRealCopyPhotos(t *testing.T) {
 func TestRealParallelEncryptedReads(t *testing.T) {
 	truth := generate(t, gen.Options{Seed: 51, Format: gen.FormatDB, Entries: 150, Encrypted: true, BigFileSize: 5<<20 + 77})
 	src := openBackup(t, truth)
-	m := mountRoot(t, Options{}, Backup{Source: src})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 	i, ok := src.Index().Lookup("MediaDomain", "Media/Recordings/big.mov")
 	if !ok {
 		t.Fatal("no big file in the generated backup")
@@ -450,7 +451,7 @@ func TestRealMissingBlob(t *testing.T) {
 	if err := os.Remove(filepath.Join(truth.Dir, id[:2], id)); err != nil {
 		t.Fatal(err)
 	}
-	m := mountRoot(t, Options{}, Backup{Source: openBackup(t, truth)})
+	m := mountRoot(t, view.Options{}, view.Backup{Source: openBackup(t, truth)})
 	p := m.path("domains/HomeDomain/Library/SMS/sms.db")
 	if fi, err := os.Stat(p); err != nil || fi.Size() != 0 {
 		t.Errorf("stat: %v %v", fi, err)
@@ -484,7 +485,7 @@ func TestSharedSamplesReadThroughMount(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := fromBackup(b)
-		m := mountRoot(t, Options{}, Backup{Source: src})
+		m := mountRoot(t, view.Options{}, view.Backup{Source: src})
 		ix := src.Index()
 		read, missing := 0, 0
 		for i := int32(0); i < int32(ix.Len()); i++ {
@@ -535,7 +536,7 @@ func TestSharedSamplesReadThroughMount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := mountRoot(t, Options{}, Backup{Source: fromBackup(b)})
+		m := mountRoot(t, view.Options{}, view.Backup{Source: fromBackup(b)})
 		got, err := os.ReadFile(m.path("domains/MyTestDomain/Media/Test.txt"))
 		if err != nil || string(got) != "Test data" {
 			t.Errorf("Test.txt through the mount: %q, %v; want \"Test data\"", got, err)

@@ -7,13 +7,16 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"iosbackup/fs/view"
 )
 
 // Linux kernels since 6.6 ask FUSE for the birth time through STATX (stat(1) shows it
 // as "Birth"); older ones never send it and use GETATTR.
-func statx(n node, out *gofuse.StatxOut) syscall.Errno {
+func statx(n view.Node, out *gofuse.StatxOut) syscall.Errno {
+	va := n.Attr()
 	var a gofuse.Attr
-	n.fill(&a)
+	fillAttr(&a, va)
 	s := &out.Statx
 	s.Mask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
 	s.Blksize = a.Blksize
@@ -26,39 +29,24 @@ func statx(n node, out *gofuse.StatxOut) syscall.Errno {
 	s.Atime = gofuse.SxTime{Sec: a.Atime, Nsec: a.Atimensec}
 	s.Mtime = gofuse.SxTime{Sec: a.Mtime, Nsec: a.Mtimensec}
 	s.Ctime = gofuse.SxTime{Sec: a.Ctime, Nsec: a.Ctimensec}
-	s.Btime = gofuse.SxTime{Sec: uint64(n.btime())}
+	s.Btime = gofuse.SxTime{Sec: uint64(va.Birth)}
 	return 0
 }
 
 var (
-	_ = (fs.NodeStatxer)((*virtualDir)(nil))
-	_ = (fs.NodeStatxer)((*entryDir)(nil))
-	_ = (fs.NodeStatxer)((*deviceDir)(nil))
-	_ = (fs.NodeStatxer)((*fileNode)(nil))
-	_ = (fs.NodeStatxer)((*linkNode)(nil))
-	_ = (fs.NodeStatxer)((*noteFile)(nil))
+	_ = (fs.NodeStatxer)((*dir)(nil))
+	_ = (fs.NodeStatxer)((*file)(nil))
+	_ = (fs.NodeStatxer)((*link)(nil))
 )
 
-func (d *virtualDir) Statx(ctx context.Context, f fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(d, out)
+func (d *dir) Statx(ctx context.Context, f fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
+	return statx(d.v, out)
 }
 
-func (d *entryDir) Statx(ctx context.Context, f fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(d, out)
+func (f *file) Statx(ctx context.Context, fh fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
+	return statx(f.v, out)
 }
 
-func (d *deviceDir) Statx(ctx context.Context, f fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(d, out)
-}
-
-func (f *fileNode) Statx(ctx context.Context, fh fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(f, out)
-}
-
-func (l *linkNode) Statx(ctx context.Context, fh fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(l, out)
-}
-
-func (n *noteFile) Statx(ctx context.Context, fh fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
-	return statx(n, out)
+func (l *link) Statx(ctx context.Context, fh fs.FileHandle, flags, mask uint32, out *gofuse.StatxOut) syscall.Errno {
+	return statx(l.v, out)
 }

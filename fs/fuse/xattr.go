@@ -6,8 +6,6 @@ import (
 	"syscall"
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
-
-	"iosbackup/manifest"
 )
 
 // errNoAttr is ENODATA on Linux, ENOATTR on macOS and BSD.
@@ -15,15 +13,15 @@ var errNoAttr = syscall.Errno(gofuse.ENOATTR)
 
 // getxattr answers from the manifest's attributes without allocating. The kernel's
 // contract: an empty dest asks for the size; a too small one gets ERANGE and the size.
-func getxattr(e *manifest.Entry, attr string, dest []byte) (uint32, syscall.Errno) {
-	if len(e.XAttrs()) == 0 {
+func getxattr(xattrs map[string][]byte, attr string, dest []byte) (uint32, syscall.Errno) {
+	if len(xattrs) == 0 {
 		return 0, errNoAttr
 	}
 	name, ok := strings.CutPrefix(attr, xattrPrefix)
 	if !ok {
 		return 0, errNoAttr
 	}
-	v, ok := e.XAttrs()[name]
+	v, ok := xattrs[name]
 	if !ok {
 		return 0, errNoAttr
 	}
@@ -37,14 +35,14 @@ func getxattr(e *manifest.Entry, attr string, dest []byte) (uint32, syscall.Errn
 }
 
 // listxattr writes the NUL-terminated names, sorted so that listings are reproducible.
-func listxattr(e *manifest.Entry, dest []byte) (uint32, syscall.Errno) {
-	if len(e.XAttrs()) == 0 {
+func listxattr(xattrs map[string][]byte, dest []byte) (uint32, syscall.Errno) {
+	if len(xattrs) == 0 {
 		return 0, 0
 	}
 	size := 0
 	var stack [8]string
 	names := stack[:0]
-	for name := range e.XAttrs() {
+	for name := range xattrs {
 		size += len(xattrPrefix) + len(name) + 1
 		names = append(names, name)
 	}

@@ -1,22 +1,22 @@
-package fuse
+package view
 
 import (
-	"io"
 	"log"
 
 	"iosbackup/manifest"
 )
 
-// Source is one opened backup as the filesystem consumes it. *backup.Backup is adapted to
+// Source is one opened backup as the tree consumes it. *backup.Backup is adapted to
 // it by the caller (see the package comment); tests use an in-memory fake.
 //
 // Every method may be called from many goroutines at once.
 type Source interface {
 	// Index is the backup's tree of entries. It must not change while mounted.
 	Index() *manifest.Index
-	// OpenFile opens a file entry for random-access reading. Its error should name the
+	// OpenFile opens a file entry for random-access reading; ReadAt must be safe for
+	// concurrent use (one reader serves every reader of an open file). Its error should name the
 	// entry and the blob (it is logged as is).
-	OpenFile(e *manifest.Entry) (File, error)
+	OpenFile(e *manifest.Entry) (Reader, error)
 	// FileSize is the number of bytes a read of the file returns, without reading it.
 	FileSize(e *manifest.Entry) (int64, error)
 	// AppName is the display name of an installed app (the bundle ID when unknown).
@@ -31,14 +31,6 @@ type Identifier interface {
 	Identity() string
 }
 
-// File is an open file of a backup. ReadAt must be safe for concurrent use: one handle
-// serves every reader of an open file descriptor.
-type File interface {
-	io.ReaderAt
-	io.Closer
-	Size() int64 // the true length: what reads return
-}
-
 // Backup is one backup to show: an opened Source, or why it could not be opened.
 type Backup struct {
 	// Name is the folder name in a multi-backup mount. Empty means Source.Name().
@@ -50,10 +42,10 @@ type Backup struct {
 	Err error
 }
 
-// Options shape what the mount shows. The zero value is the documented default.
+// Options shape what the tree shows. The zero value is the documented default.
 type Options struct {
 	// DeviceOwners shows the uid/gid recorded on the device (usually 501, "mobile")
-	// instead of the mounting user. Without AllowOther the mounting user can read every
+	// instead of the user running iosbackup. Without AllowOther the mounting user can read every
 	// file either way.
 	DeviceOwners bool
 	// RawSymlinks returns the device's absolute symlink targets unchanged instead of a
