@@ -44,9 +44,25 @@ func RequireTool(t testing.TB, name string) string {
 	}
 	path, err := exec.LookPath(name)
 	if err != nil {
+		path, err = lookSbin(name)
+	}
+	if err != nil {
 		Unavailable(t, fmt.Sprintf("%s is not installed (Debian package %s: make deps, or apt-get install %s)", name, pkg, pkg))
 	}
 	return path
+}
+
+// lookSbin finds a command Debian installs in /usr/sbin or /sbin (mount.davfs), which
+// are not in an ordinary user's PATH.
+func lookSbin(name string) (string, error) {
+	var err error
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		var p string
+		if p, err = exec.LookPath(filepath.Join(dir, name)); err == nil {
+			return p, nil
+		}
+	}
+	return "", err
 }
 
 // RequireFUSE stops the test (see Unavailable) unless this process can mount with
