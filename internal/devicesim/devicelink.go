@@ -264,7 +264,7 @@ func readName(r io.Reader) (string, bool, error) {
 func (s *Sim) serveBackup(c net.Conn) {
 	var rw io.ReadWriter = c
 	if s.cfg.ServiceSSL {
-		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{s.id.deviceCert}})
+		tc := tls.Server(c, s.serverTLS())
 		if err := tc.Handshake(); err != nil {
 			s.logf("mobilebackup2 TLS handshake: %v", err)
 			return

@@ -63,7 +63,7 @@ func (s *Sim) values() map[string]any {
 		"UniqueDeviceID":  s.cfg.UDID,
 		"DeviceName":      str("Device Name", "Simulated iPhone"),
 		"ProductType":     str("Product Type", "iPhone14,2"),
-		"ProductVersion":  str("Product Version", "17.5.1"),
+		"ProductVersion":  s.productVersion(),
 		"BuildVersion":    str("Build Version", "21F90"),
 		"SerialNumber":    str("Serial Number", "F2LSIM000001"),
 		"DeviceClass":     "iPhone",
@@ -83,6 +83,11 @@ func (s *Sim) values() map[string]any {
 	}
 	return v
 }
+
+// productVersion is the device's iOS version: Config.ProductVersion, else the one of
+// the backup it started with. A restore does not change it (a backup carries data,
+// not the system).
+func (s *Sim) productVersion() string { return s.iosVersion }
 
 // readInfo parses the source's Info.plist (empty map when absent).
 func readInfo(dir string) map[string]any {
@@ -159,7 +164,7 @@ func (s *Sim) serveLockdown(c net.Conn) {
 			if err := writePlistFrame(rw, resp); err != nil {
 				return
 			}
-			tc = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{s.id.deviceCert}})
+			tc = tls.Server(c, s.serverTLS())
 			if err := tc.Handshake(); err != nil {
 				s.logf("lockdownd TLS handshake: %v", err)
 				return

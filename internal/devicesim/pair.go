@@ -142,3 +142,43 @@ func (s *Sim) pair(req, resp map[string]any) {
 	_, _ = rand.Read(escrow)
 	resp["EscrowBag"] = escrow
 }
+
+// serverTLS is the TLS the device accepts for lockdown sessions and service
+// connections, which depends on its iOS version: libimobiledevice (src/idevice.c)
+// offers only TLS 1.0 to a device older than iOS 10, which such a device accepts, with
+// the CBC-SHA suites of that era. Go servers refuse TLS 1.0 unless MinVersion says
+// otherwise (GODEBUG tls10server; setting MinVersion is enough, no GODEBUG needed), and
+// newer devices keep Go's defaults (TLS 1.2 and 1.3).
+func (s *Sim) serverTLS() *tls.Config {
+	conf := &tls.Config{Certificates: []tls.Certificate{s.id.deviceCert}}
+	if iosMajor(s.productVersion()) < 10 {
+		conf.MinVersion, conf.MaxVersion = tls.VersionTLS10, tls.VersionTLS12
+		conf.CipherSuites = legacySuites
+	}
+	return conf
+}
+
+// legacySuites are the suites an iOS 9 device's SecureTransport negotiates: the
+// ECDHE CBC-SHA ones TLS 1.0 clients offer (the device key is ECDSA), and the
+// GCM ones a TLS 1.2 client such as go-ios prefers.
+var legacySuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+}
+
+// iosMajor is the major number of a version such as "9.3.5"; 0 when unreadable.
+func iosMajor(v string) int {
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+		if n > 1000 {
+			return 0
+		}
+	}
+	return n
+}

@@ -40,6 +40,10 @@ type Config struct {
 	// UsedBytes is the data on the device reported by the disk usage domain; 0 means
 	// the size of Source.
 	UsedBytes int64
+	// ProductVersion is the iOS version the device runs; empty: the "Product Version"
+	// of Source's Info.plist (17.5.1 when it has none). It decides the TLS versions the
+	// device accepts and which backups it can restore.
+	ProductVersion string
 	// ServiceSSL makes mobilebackup2 run over TLS, as recent devices do.
 	ServiceSSL bool
 	// BatchFiles is how many files one DLMessageUploadFiles carries (default 200).
@@ -105,6 +109,7 @@ type Sim struct {
 	mu          sync.Mutex
 	faults      Faults
 	source      string
+	iosVersion  string
 	password    string
 	willEncrypt bool
 	pairRecord  []byte          // the host's record, as usbmuxd stores it
@@ -146,6 +151,13 @@ func Start(socketPath string, cfg Config) (*Sim, error) {
 		faults: cfg.Faults, source: cfg.Source, password: cfg.Password,
 		trusted: map[string]bool{}, trustLeft: cfg.TrustPrompts,
 		ports: map[uint16]string{}, nextPort: 49152, conns: map[net.Conn]bool{},
+	}
+	s.iosVersion = cfg.ProductVersion
+	if s.iosVersion == "" {
+		s.iosVersion, _ = readInfo(cfg.Source)["Product Version"].(string)
+	}
+	if s.iosVersion == "" {
+		s.iosVersion = "17.5.1"
 	}
 	s.willEncrypt = cfg.Password != "" || sourceEncrypted(cfg.Source)
 	if !cfg.Unpaired {
