@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"howett.net/plist"
 )
@@ -30,7 +33,11 @@ type dl struct {
 	bw    *bufio.Writer
 	limit int64 // drop the connection after this many file bytes (0: never)
 	sent  int64
-	sim   *Sim
+	// received counts the file bytes downloaded from the host (for limit too), and
+	// progress is the percentage the next DLMessageDownloadFiles reports.
+	received int64
+	progress float64
+	sim      *Sim
 }
 
 func (d *dl) send(msg ...any) error {
@@ -308,6 +315,8 @@ func (s *Sim) serveBackup(c net.Conn) {
 			}
 		case "Backup":
 			err = s.backup(d, req)
+		case "Restore":
+			err = s.restore(d, req)
 		case "ChangePassword":
 			err = s.changePassword(d, req)
 		default:
@@ -327,4 +336,100 @@ func (d *dl) finish(code int, desc string) error {
 		m["ErrorDescription"] = desc
 	}
 	return d.send("DLMessageProcessMessage", m)
+}
+
+// downloadTo asks the host for files (paths relative to its backup root, each under
+// the folder udid) and writes each one it sends to dir/<path without udid/>, as it
+// arrives: a restore's blobs do not fit in memory. It returns the sizes of the files
+// the host had. Only asked-for names are written, so a hostile host cannot steer a
+// write elsewhere.
+func (d *dl) downloadTo(paths []string, dir, udid string) (map[string]int64, error) {
+	list := make([]any, len(paths))
+	asked := make(map[string]bool, len(paths))
+	for i, p := range paths {
+		list[i] = p
+		asked[p] = true
+	}
+	if err := d.send("DLMessageDownloadFiles", list, map[string]any{}, d.progress); err != nil {
+		return nil, err
+	}
+	got := map[string]int64{}
+	buf := make([]byte, blockLen)
+	for {
+		name, end, err := readName(d.br)
+		if err != nil {
+			return nil, err
+		}
+		if end {
+			break
+		}
+		if !asked[name] {
+			return nil, fmt.Errorf("devicesim: the host sent %q, which the device did not ask for", name)
+		}
+		n, ok, err := d.receiveFile(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(name, udid+"/"))), buf)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			got[name] = n
+		}
+	}
+	if _, _, err := d.status(); err != nil {
+		return nil, err
+	}
+	return got, nil
+}
+
+// receiveFile reads one file's blocks into dst. ok is false when the host ended the
+// file with an error code (it could not read it): nothing is left at dst then.
+func (d *dl) receiveFile(dst string, buf []byte) (n int64, ok bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, false, err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return 0, false, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if !ok {
+			os.Remove(dst)
+		}
+	}()
+	for {
+		var hdr [5]byte
+		if _, err := io.ReadFull(d.br, hdr[:]); err != nil {
+			return n, false, err
+		}
+		size := binary.BigEndian.Uint32(hdr[:4])
+		if size == 0 || size > 1<<30 {
+			return n, false, fmt.Errorf("devicesim: download block of %d bytes", size)
+		}
+		left := int64(size - 1)
+		if hdr[4] != codeData {
+			if _, err := io.CopyN(io.Discard, d.br, left); err != nil {
+				return n, false, err
+			}
+			return n, hdr[4] == codeSuccess, nil
+		}
+		for left > 0 {
+			chunk := buf[:min(int64(len(buf)), left)]
+			if _, err := io.ReadFull(d.br, chunk); err != nil {
+				return n, false, err
+			}
+			if d.limit > 0 && d.received+int64(len(chunk)) > d.limit {
+				// The cable is pulled in the middle of a file.
+				d.raw.Close()
+				return n, false, errFault
+			}
+			if _, err := f.Write(chunk); err != nil {
+				return n, false, err
+			}
+			left -= int64(len(chunk))
+			n += int64(len(chunk))
+			d.received += int64(len(chunk))
+		}
+	}
 }
