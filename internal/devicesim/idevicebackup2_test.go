@@ -324,3 +324,102 @@ func TestIdevicebackup2Restore(t *testing.T) {
 		})
 	}
 }
+
+// TestIdevicebackup2RestoreOptions restores with idevicebackup2's defaults (no
+// --system, no --settings, no --remove: it sends RestoreSystemFiles false,
+// RestorePreserveSettings true, RemoveItemsNotRestored false): system domains and
+// settings stay the device's, files the backup lacks stay, the rest is the backup's.
+func TestIdevicebackup2RestoreOptions(t *testing.T) {
+	idevicebackup2(t)
+	before := genTruth(t, "device-before", gen.Options{Seed: 30, Entries: 300})
+	tr := genTruth(t, "restore-plain", gen.Options{Seed: 31, Entries: 500, BigFileSize: 3 << 20})
+	sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
+	root := hostRoot(t, tr.Dir, sim.UDID())
+	out, err := runTool(t, sim, "", "restore", "--no-reboot", root)
+	if err != nil || !strings.Contains(out, "Restore Successful.") || !strings.Contains(out, "Preserve settings of device: Yes") {
+		t.Fatalf("idevicebackup2 restore: %v\n%s", err, tail(out))
+	}
+	rec := sim.LastRestore()
+	if rec.Options["RestorePreserveSettings"] != true || rec.Options["RestoreShouldReboot"] != false {
+		t.Fatalf("options sent: %v", rec.Options)
+	}
+	old, restored := truthContents(t, before), truthContents(t, tr)
+	want := map[string][32]byte{}
+	kept, fromBackup := 0, 0
+	for k, v := range old {
+		want[k] = v
+	}
+	for k, v := range restored {
+		domain, p, _ := strings.Cut(k, "/")
+		f := DeviceFile{Domain: domain, Path: p}
+		if isSystemDomain(domain) || isSetting(f) {
+			kept++
+			continue
+		}
+		want[k] = v
+		fromBackup++
+	}
+	if kept == 0 || fromBackup == 0 {
+		t.Fatalf("the backup has %d system or settings files and %d others: the test proves nothing", kept, fromBackup)
+	}
+	assertContents(t, sim, want)
+}
+
+// TestIdevicebackup2RestoreFaults: each scripted fault gives the device's error, as
+// idevicebackup2 prints it, and leaves the device's contents as they were.
+func TestIdevicebackup2RestoreFaults(t *testing.T) {
+	idevicebackup2(t)
+	before := genTruth(t, "device-before", gen.Options{Seed: 30, Entries: 300})
+	plain := genTruth(t, "restore-plain", gen.Options{Seed: 31, Entries: 500, BigFileSize: 3 << 20})
+	enc := genTruth(t, "restore-encrypted", gen.Options{Seed: 32, Entries: 500, BigFileSize: 3 << 20, Encrypted: true,
+		Password: testPassword, SHA256Rounds: fastSHA256, SHA1Rounds: fastSHA1})
+	beforeFiles := truthContents(t, before)
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		backup *gen.Truth
+		stdin  string
+		want   string
+	}{
+		{"find my", Config{Faults: Faults{FindMy: true}}, plain, "",
+			"ErrorCode 211: Find My iPhone must be disabled before restoring (MBErrorDomain/211)"},
+		{"older iOS", Config{ProductVersion: "12.0"}, plain, "",
+			"ErrorCode 1: This backup is from iOS " + plain.ProductVersion + ", newer than the iOS 12.0 on this device"},
+		{"disconnect", Config{Faults: Faults{DisconnectAfter: 1 << 20}}, plain, "", "Restore Aborted."},
+		{"wrong password", Config{}, enc, "not the password\n",
+			"ErrorCode 207: Invalid password when restoring encrypted backup (MBErrorDomain/207)"},
+		{"password rejected", Config{Faults: Faults{RejectPassword: true}}, enc, testPassword + "\n",
+			"ErrorCode 207: Invalid password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.ServiceSSL = true
+			sim := startTestSim(t, before.Dir, cfg)
+			root := hostRoot(t, tc.backup.Dir, sim.UDID())
+			out, err := runTool(t, sim, tc.stdin, "-i", "restore", "--system", "--settings", "--remove", root)
+			if err == nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("want a failure saying %q, got %v:\n%s", tc.want, err, tail(out))
+			}
+			assertContents(t, sim, beforeFiles)
+		})
+	}
+
+	// A second restore without a reboot in between: 102, until the device reboots.
+	t.Run("no reboot", func(t *testing.T) {
+		sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
+		root := hostRoot(t, plain.Dir, sim.UDID())
+		args := []string{"restore", "--no-reboot", "--system", "--settings", "--remove", root}
+		if out, err := runTool(t, sim, "", args...); err != nil || !strings.Contains(out, "Restore Successful.") {
+			t.Fatalf("first restore: %v\n%s", err, tail(out))
+		}
+		out, err := runTool(t, sim, "", args...)
+		if err == nil || !strings.Contains(out, `ErrorCode 102: Error moving incomplete restore directory into place at path "/var/.backup.i" (MBErrorDomain/102)`) {
+			t.Fatalf("second restore without reboot: %v\n%s", err, tail(out))
+		}
+		sim.Reboot()
+		if out, err := runTool(t, sim, "", args...); err != nil || !strings.Contains(out, "Restore Successful.") {
+			t.Fatalf("restore after the reboot: %v\n%s", err, tail(out))
+		}
+		assertContents(t, sim, truthContents(t, plain))
+	})
+}
