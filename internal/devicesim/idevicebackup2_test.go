@@ -423,3 +423,28 @@ func TestIdevicebackup2RestoreFaults(t *testing.T) {
 		assertContents(t, sim, truthContents(t, plain))
 	})
 }
+
+// BenchmarkIdevicebackup2Restore measures idevicebackup2's restore into the simulator
+// (whole run: session setup, RestoreApplications.plist, every file, the device reading
+// the restored backup) on a generated backup of about 200 MB.
+//
+//	go test -run '^$' -bench Idevicebackup2Restore -benchtime 3x ./internal/devicesim/
+func BenchmarkIdevicebackup2Restore(b *testing.B) {
+	idevicebackup2(b)
+	tr := genTruth(b, "throughput", gen.Options{Seed: 50, Entries: 5000, BigFileSize: 190 << 20})
+	sim := startTestSim(b, tr.Dir, Config{ServiceSSL: true})
+	root := hostRoot(b, tr.Dir, sim.UDID())
+	b.ResetTimer()
+	for range b.N {
+		out, err := runTool(b, sim, "", "restore", "--system", "--settings", "--remove", root)
+		if err != nil || !strings.Contains(out, "Restore Successful.") {
+			b.Fatalf("idevicebackup2 restore: %v\n%s", err, tail(out))
+		}
+	}
+	b.StopTimer()
+	rec := sim.LastRestore()
+	b.SetBytes(rec.Bytes)
+	b.ReportMetric(float64(rec.Files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+	b.ReportMetric(float64(rec.Bytes)/1e6/rec.Transfer.Seconds(), "transfer-MB/s")
+	b.ReportMetric(float64(rec.Bytes)/1e6, "MB")
+}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"iosbackup/backup"
 	"iosbackup/decrypt"
@@ -43,6 +44,9 @@ type RestoreRecord struct {
 	Files          int            // blobs received
 	Bytes          int64          // bytes received (plists and manifest included)
 	ErrorCode      int            // the final ErrorCode sent
+	// Transfer is the time from the request to the last file received, without the
+	// device's own work afterwards (reading the restored backup).
+	Transfer time.Duration
 }
 
 // restore performs one Restore request.
@@ -55,6 +59,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	if srcID == "" || srcID != path.Base(srcID) || srcID == ".." {
 		return d.finish(1, "Invalid SourceIdentifier")
 	}
+	start := time.Now()
 	o := parseRestoreOptions(req)
 	rec := &RestoreRecord{Target: target, Source: srcID, Options: map[string]any{}}
 	if opts, ok := req["Options"].(map[string]any); ok {
@@ -163,7 +168,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 		missing += len(batch) - len(got)
 		rec.Files += len(got)
 	}
-	rec.Bytes = d.received
+	rec.Bytes, rec.Transfer = d.received, time.Since(start)
 	if missing > 0 {
 		return fail(errDownloads, descDownloads)
 	}
