@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -274,17 +275,24 @@ func TestIdevicebackup2Backup(t *testing.T) {
 func TestIdevicebackup2Restore(t *testing.T) {
 	idevicebackup2(t)
 	before := genTruth(t, "device-before", gen.Options{Seed: 30, Entries: 300})
+	// An iOS 9 device holds an iOS 9 backup and gets Manifest.mbdb ones.
+	before9 := genTruth(t, "device-before-mbdb", gen.Options{Seed: 33, Format: gen.FormatMBDB, Entries: 300})
 	for _, tc := range []struct {
-		name  string
-		opt   gen.Options
-		stdin string
+		name   string
+		opt    gen.Options
+		stdin  string
+		device *gen.Truth
 	}{
-		{"plain", gen.Options{Seed: 31, Entries: 500, BigFileSize: 3 << 20}, ""},
+		{"plain", gen.Options{Seed: 31, Entries: 500, BigFileSize: 3 << 20}, "", before},
 		{"encrypted", gen.Options{Seed: 32, Entries: 500, BigFileSize: 3 << 20, Encrypted: true, Password: testPassword,
-			SHA256Rounds: fastSHA256, SHA1Rounds: fastSHA1}, testPassword + "\n"},
+			SHA256Rounds: fastSHA256, SHA1Rounds: fastSHA1}, testPassword + "\n", before},
+		{"mbdb", gen.Options{Seed: 34, Format: gen.FormatMBDB, Entries: 500}, "", before9},
+		{"mbdb-encrypted", gen.Options{Seed: 35, Format: gen.FormatMBDB, Entries: 500, Encrypted: true, Password: testPassword,
+			SHA1Rounds: fastSHA1}, testPassword + "\n", before9},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := genTruth(t, "restore-"+tc.name, tc.opt)
+			before := tc.device
 			sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
 			assertContents(t, sim, truthContents(t, before))
 			root := hostRoot(t, tr.Dir, sim.UDID())
@@ -299,6 +307,13 @@ func TestIdevicebackup2Restore(t *testing.T) {
 				t.Fatalf("idevicebackup2 restore: %v\n%s", err, tail(out))
 			}
 			assertContents(t, sim, truthContents(t, tr))
+			wantManifest := sim.UDID() + "/Manifest.db"
+			if tc.opt.Format == gen.FormatMBDB {
+				wantManifest = sim.UDID() + "/Manifest.mbdb"
+			}
+			if dl := sim.Stats().Downloaded; !slices.Contains(dl, wantManifest) {
+				t.Errorf("the device did not download %s (downloaded %d files)", wantManifest, len(dl))
+			}
 			if got := treeSums(t, root); fmt.Sprint(got) != fmt.Sprint(sums) {
 				t.Error("the restore changed the host's backup root")
 			}
