@@ -419,6 +419,27 @@ func TestIdevicebackup2RestoreFaults(t *testing.T) {
 		})
 	}
 
+	// A blob missing on the host: the device finds it mid-restore (205).
+	t.Run("missing blob", func(t *testing.T) {
+		sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
+		root := hostRoot(t, plain.Dir, sim.UDID())
+		var blob string
+		for rel := range treeSums(t, filepath.Join(root, sim.UDID())) {
+			if isBlob(rel) {
+				blob = rel
+				break
+			}
+		}
+		if err := os.Remove(filepath.Join(root, sim.UDID(), blob)); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runTool(t, sim, "", "restore", "--system", "--settings", "--remove", root)
+		if err == nil || !strings.Contains(out, "ErrorCode 205: Multiple errors downloading files (MBErrorDomain/205)") {
+			t.Fatalf("restore without %s: %v\n%s", blob, err, tail(out))
+		}
+		assertContents(t, sim, beforeFiles)
+	})
+
 	// A second restore without a reboot in between: 102, until the device reboots.
 	t.Run("no reboot", func(t *testing.T) {
 		sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
@@ -462,4 +483,23 @@ func BenchmarkIdevicebackup2Restore(b *testing.B) {
 	b.ReportMetric(float64(rec.Files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
 	b.ReportMetric(float64(rec.Bytes)/1e6/rec.Transfer.Seconds(), "transfer-MB/s")
 	b.ReportMetric(float64(rec.Bytes)/1e6, "MB")
+}
+
+// TestIdevicebackup2RestoreOtherDevice restores the backup of another device
+// (idevicebackup2 -s UDID): the device asks for that device's folder.
+func TestIdevicebackup2RestoreOtherDevice(t *testing.T) {
+	idevicebackup2(t)
+	before := genTruth(t, "device-before", gen.Options{Seed: 30, Entries: 300})
+	tr := genTruth(t, "restore-plain", gen.Options{Seed: 31, Entries: 500, BigFileSize: 3 << 20})
+	sim := startTestSim(t, before.Dir, Config{ServiceSSL: true})
+	const other = "00008101-0000AAAA0000BBBB"
+	root := hostRoot(t, tr.Dir, other)
+	out, err := runTool(t, sim, "", "-s", other, "restore", "--system", "--settings", "--remove", root)
+	if err != nil || !strings.Contains(out, "Restore Successful.") {
+		t.Fatalf("restore of %s's backup: %v\n%s", other, err, tail(out))
+	}
+	if rec := sim.LastRestore(); rec.Source != other || rec.Target != sim.UDID() {
+		t.Errorf("restore record: source %s, target %s", rec.Source, rec.Target)
+	}
+	assertContents(t, sim, truthContents(t, tr))
 }

@@ -94,11 +94,11 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 		}
 	}()
 
+	// Which manifest the backup has: the device lists the host's folder (a host that
+	// cannot list it leaves the device to its own generation's format).
+	manifestName := s.manifestFor(d, srcID)
+
 	// The plists and the manifest first, in the order devices ask for them.
-	manifestName := "Manifest.db"
-	if iosMajor(s.productVersion()) < 10 {
-		manifestName = "Manifest.mbdb"
-	}
 	heads := []string{"Status.plist", "Manifest.plist", manifestName, "Info.plist"}
 	got, err := d.downloadTo(prefixed(srcID, heads), staging, srcID)
 	if err != nil {
@@ -106,18 +106,6 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	}
 	rec.Bytes = d.received
 	s.recordDownloadNames(got)
-	if _, ok := got[srcID+"/"+manifestName]; !ok && manifestName == "Manifest.db" {
-		// A device that reads both formats asks for the old one when the new is absent.
-		manifestName = "Manifest.mbdb"
-		more, err := d.downloadTo(prefixed(srcID, []string{manifestName}), staging, srcID)
-		if err != nil {
-			return err
-		}
-		s.recordDownloadNames(more)
-		for k, v := range more {
-			got[k] = v
-		}
-	}
 	for _, name := range []string{"Status.plist", "Manifest.plist"} {
 		if _, ok := got[srcID+"/"+name]; !ok {
 			return fail(errDownloads, descDownloads)
@@ -206,6 +194,27 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 		os.RemoveAll(old)
 	}
 	return fail(0, "")
+}
+
+// manifestFor picks the manifest to download from the host's listing of the backup
+// folder: the device's own generation's when the backup has both.
+func (s *Sim) manifestFor(d *dl, srcID string) string {
+	own, other := "Manifest.db", "Manifest.mbdb"
+	if iosMajor(s.productVersion()) < 10 {
+		own, other = other, own
+	}
+	val, err := d.request("DLContentsOfDirectory", srcID)
+	if err != nil {
+		s.logf("restore: listing %s: %v", srcID, err)
+		return own
+	}
+	entries, _ := val.(map[string]any)
+	if _, ok := entries[own]; !ok {
+		if _, ok := entries[other]; ok {
+			return other
+		}
+	}
+	return own
 }
 
 func prefixed(udid string, rels []string) []string {
