@@ -293,6 +293,11 @@ func passwordOpens(keybag []byte, password string) bool {
 // Contents returns the files on the device: after a restore, what it restored (merged
 // with what it had, as the options say); before, the files of the backup it started
 // with (read with its password when encrypted).
+//
+// The backup the device serves after a restore is the restored one as received. When
+// the options kept some of the device's own files (no RestoreSystemFiles, preserved
+// settings, no RemoveItemsNotRestored) Contents shows them but a backup does not: the
+// simulator writes no new backups of its own.
 func (s *Sim) Contents() (map[string]DeviceFile, error) {
 	s.mu.Lock()
 	cur, src, pw := s.contents, s.source, s.password
