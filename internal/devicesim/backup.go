@@ -149,11 +149,7 @@ func (s *Sim) backup(d *dl, req map[string]any) error {
 	var sent int64
 	for start := 0; start < len(uploads); start += s.cfg.BatchFiles {
 		batch := uploads[start:min(start+s.cfg.BatchFiles, len(uploads))]
-		pct := 0.0
-		if total > 0 {
-			pct = 90 * float64(sent) / float64(total)
-		}
-		if err := d.send("DLMessageUploadFiles", map[string]any{}, pct, uint64(total)); err != nil {
+		if err := d.send("DLMessageUploadFiles", map[string]any{}, uploadPercent(sent, total), uint64(total)); err != nil {
 			return err
 		}
 		for _, u := range batch {
@@ -196,7 +192,7 @@ func (s *Sim) backup(d *dl, req map[string]any) error {
 		for _, rel := range moves[start:min(start+moveBatch, len(moves))] {
 			m[snap+"/"+rel] = udid + "/" + rel
 		}
-		if _, err := d.request("DLMessageMoveItems", m, map[string]any{}, 95.0); err != nil {
+		if _, err := d.request("DLMessageMoveItems", m, map[string]any{}, pctMoved); err != nil {
 			return err
 		}
 	}
@@ -205,17 +201,17 @@ func (s *Sim) backup(d *dl, req map[string]any) error {
 		for i, r := range removes {
 			list[i] = udid + "/" + r
 		}
-		if _, err := d.request("DLMessageRemoveFiles", list, map[string]any{}, 97.0); err != nil {
+		if _, err := d.request("DLMessageRemoveFiles", list, map[string]any{}, pctRemoved); err != nil {
 			return err
 		}
 		s.mu.Lock()
 		s.stats.Removed += len(removes)
 		s.mu.Unlock()
 	}
-	if _, err := d.request("DLMessageMoveItems", map[string]any{snap + "/Status.plist": udid + "/Status.plist"}, map[string]any{}, 99.0); err != nil {
+	if _, err := d.request("DLMessageMoveItems", map[string]any{snap + "/Status.plist": udid + "/Status.plist"}, map[string]any{}, pctStatus); err != nil {
 		return err
 	}
-	if _, err := d.request("DLMessageRemoveItems", []any{snap}, map[string]any{}, 100.0); err != nil {
+	if _, err := d.request("DLMessageRemoveItems", []any{snap}, map[string]any{}, pctDone); err != nil {
 		return err
 	}
 	if faults.FinalError != 0 {

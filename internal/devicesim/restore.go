@@ -137,18 +137,20 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 		return fail(1, err.Error())
 	}
 	var blobs []string
+	var total int64
 	for i := 0; i < b.Index.Len(); i++ {
 		e := b.Index.Entry(int32(i))
 		if e.Kind == manifest.KindFile {
 			rel, _ := filepath.Rel(staging, b.BlobPath(e))
 			blobs = append(blobs, filepath.ToSlash(rel))
+			total += max(e.Size, 0) // the manifest's claim: close enough for progress
 		}
 	}
 	sort.Strings(blobs)
-	missing := 0
+	missing, headBytes := 0, d.received
 	for start := 0; start < len(blobs); start += downloadBatch {
 		batch := blobs[start:min(start+downloadBatch, len(blobs))]
-		d.progress = 100 * float64(start) / float64(len(blobs))
+		d.progress = downloadPercent(d.received-headBytes, total)
 		got, err := d.downloadTo(prefixed(srcID, batch), staging, srcID)
 		if err != nil {
 			return err
