@@ -56,7 +56,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	if srcID == "" {
 		srcID = target
 	}
-	if srcID == "" || srcID != path.Base(srcID) || srcID == ".." {
+	if srcID == "" || srcID != path.Base(srcID) || srcID == "." || srcID == ".." {
 		return d.finish(1, "Invalid SourceIdentifier")
 	}
 	start := time.Now()
