@@ -325,8 +325,8 @@ func TestIdevicebackup2Restore(t *testing.T) {
 			if sim.AFCFile("/iTunesRestore/RestoreApplications.plist") == nil {
 				t.Error("idevicebackup2 wrote no RestoreApplications.plist")
 			}
-			if on, pw := sim.Encryption(); tc.opt.Encrypted && (!on || pw != testPassword) {
-				t.Errorf("after an encrypted restore: encryption %v, password %q", on, pw)
+			if on, pw := sim.Encryption(); on != tc.opt.Encrypted || (on && pw != testPassword) {
+				t.Errorf("after the restore: encryption %v, password %q", on, pw)
 			}
 
 			// A backup now returns what was restored.

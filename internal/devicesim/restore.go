@@ -184,8 +184,11 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	old := s.restoredDir
 	s.contents = mergeContents(device, restored, o)
 	s.source, s.restoredDir = staging, staging
+	// Backup encryption follows the restored backup, so that the backups the device
+	// serves from now on (the restored one) match what WillEncrypt says.
+	s.willEncrypt, s.password = mp.IsEncrypted, ""
 	if mp.IsEncrypted {
-		s.willEncrypt, s.password = true, o.password
+		s.password = o.password
 	}
 	s.backupI = !o.reboot
 	if o.reboot {
