@@ -82,6 +82,11 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	if faults.FindMy {
 		return fail(errFindMy, descFindMy)
 	}
+	if faults.PasscodeWait > 0 {
+		// The device asks for the passcode, or prepares (a minute, libimobiledevice
+		// #1412), before it asks for the first file.
+		time.Sleep(faults.PasscodeWait)
+	}
 
 	staging, err := os.MkdirTemp(s.stateRoot(), "restore-")
 	if err != nil {

@@ -76,8 +76,8 @@ type Faults struct {
 	Unpaired bool
 	// TrustPrompts is how many Pair requests are answered "dialog pending" first.
 	TrustPrompts int
-	// PasscodeWait pauses the device after a Backup or ChangePassword request, as
-	// iOS 16.1+ does while the user types the passcode.
+	// PasscodeWait pauses the device after a Backup, Restore or ChangePassword
+	// request, as iOS 16.1+ does while the user types the passcode.
 	PasscodeWait time.Duration
 	// DisconnectAfter, when > 0, drops the connection once that many file bytes
 	// were sent (backup) or received (restore) in one session (a cable pulled
