@@ -483,6 +483,7 @@ func BenchmarkIdevicebackup2Restore(b *testing.B) {
 	b.ReportMetric(float64(rec.Files)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
 	b.ReportMetric(float64(rec.Bytes)/1e6/rec.Transfer.Seconds(), "transfer-MB/s")
 	b.ReportMetric(float64(rec.Bytes)/1e6, "MB")
+	b.ReportMetric(rec.Total.Seconds(), "device-s/op")
 }
 
 // TestIdevicebackup2RestoreOtherDevice restores the backup of another device

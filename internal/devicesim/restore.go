@@ -47,6 +47,8 @@ type RestoreRecord struct {
 	// Transfer is the time from the request to the last file received, without the
 	// device's own work afterwards (reading the restored backup).
 	Transfer time.Duration
+	// Total is the time from the request to the final message.
+	Total time.Duration
 }
 
 // restore performs one Restore request.
@@ -76,7 +78,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	s.lastRestore = rec
 	s.mu.Unlock()
 	fail := func(code int, desc string) error {
-		rec.ErrorCode = code
+		rec.ErrorCode, rec.Total = code, time.Since(start)
 		return d.finish(code, desc)
 	}
 	if faults.FindMy {
