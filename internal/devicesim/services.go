@@ -42,6 +42,9 @@ const (
 	afcOpFileClose = 0x14
 	afcOpFileLock  = 0x1B
 
+	afcModeWriteOnly = 3 // AFC_FOPEN_WRONLY: "w"
+	afcModeWrite     = 4 // AFC_FOPEN_WR: "w+"
+
 	afcErrSuccess      = 0
 	afcErrNotFound     = 8
 	afcErrNotSupported = 15
@@ -79,7 +82,13 @@ func (s *Sim) serveAFC(c net.Conn) {
 			var hb [8]byte
 			binary.LittleEndian.PutUint64(hb[:], nextHandle)
 			if len(body) > 8 {
-				open[nextHandle] = cpath(body[8:])
+				p := cpath(body[8:])
+				open[nextHandle] = p
+				if mode := binary.LittleEndian.Uint64(body); mode == afcModeWriteOnly || mode == afcModeWrite {
+					s.mu.Lock()
+					s.afcFiles[p] = []byte{} // these modes create or truncate
+					s.mu.Unlock()
+				}
 			}
 			nextHandle++
 			afcSend(c, packet, afcOpOpenRes, hb[:], nil)
