@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"howett.net/plist"
+
 	"iosbackup/internal/gen"
 	"iosbackup/manifest"
 )
@@ -322,8 +324,20 @@ func TestIdevicebackup2Restore(t *testing.T) {
 				rec.Options["RemoveItemsNotRestored"] != true || rec.ErrorCode != 0 {
 				t.Errorf("restore record %+v", rec)
 			}
-			if sim.AFCFile("/iTunesRestore/RestoreApplications.plist") == nil {
-				t.Error("idevicebackup2 wrote no RestoreApplications.plist")
+			// RestoreApplications.plist is the backup's Applications, for the device
+			// to reinstall the apps.
+			var apps map[string]any
+			if _, err := plist.Unmarshal(sim.AFCFile("/iTunesRestore/RestoreApplications.plist"), &apps); err != nil {
+				t.Errorf("RestoreApplications.plist: %v", err)
+			}
+			infoApps, _ := readInfo(tr.Dir)["Applications"].(map[string]any)
+			if len(apps) == 0 || len(apps) != len(infoApps) || len(apps) != len(tr.Apps) {
+				t.Errorf("RestoreApplications.plist has %d apps, Info.plist %d, the generator made %d", len(apps), len(infoApps), len(tr.Apps))
+			}
+			for _, a := range tr.Apps {
+				if apps[a.BundleID] == nil {
+					t.Errorf("RestoreApplications.plist lacks %s", a.BundleID)
+				}
 			}
 			if on, pw := sim.Encryption(); on != tc.opt.Encrypted || (on && pw != testPassword) {
 				t.Errorf("after the restore: encryption %v, password %q", on, pw)
