@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,5 +79,63 @@ func FuzzDownloadTo(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// FuzzRestoreOptions: whatever plist a host sends as a Restore request, reading its
+// options never panics and an absent RestoreShouldReboot means reboot.
+func FuzzRestoreOptions(f *testing.F) {
+	for _, v := range []any{
+		map[string]any{"Options": map[string]any{"RestoreSystemFiles": true, "Password": "x"}},
+		map[string]any{"Options": []any{"no"}, "Password": uint64(3)},
+		map[string]any{},
+	} {
+		b, _ := plist.Marshal(v, plist.BinaryFormat)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req map[string]any
+		if _, err := plist.Unmarshal(data, &req); err != nil {
+			return
+		}
+		o := parseRestoreOptions(req)
+		opts, _ := req["Options"].(map[string]any)
+		if _, set := opts["RestoreShouldReboot"].(bool); !set && !o.reboot {
+			t.Fatal("no RestoreShouldReboot, and no reboot")
+		}
+	})
+}
+
+// FuzzAFC feeds arbitrary packets to the AFC service: it never panics and keeps
+// nothing but what was written to opened files.
+func FuzzAFC(f *testing.F) {
+	packet := func(op uint64, hdr, data []byte) []byte {
+		var b bytes.Buffer
+		afcSend(&b, 1, op, hdr, data)
+		return b.Bytes()
+	}
+	mode := make([]byte, 8)
+	binary.LittleEndian.PutUint64(mode, afcModeWrite)
+	handle := make([]byte, 8)
+	binary.LittleEndian.PutUint64(handle, 1)
+	f.Add(append(packet(afcOpFileOpen, append(mode, "/iTunesRestore/x.plist\x00"...), nil), packet(afcOpFileWrite, handle, []byte("data"))...))
+	f.Add(packet(afcOpRemove, []byte("/iTunesRestore\x00"), nil))
+	f.Add([]byte("CFA6LPAA\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		s := &Sim{afcFiles: map[string][]byte{}}
+		server, client := net.Pipe()
+		done := make(chan struct{})
+		go func() { defer close(done); s.serveAFC(server); server.Close() }()
+		go io.Copy(io.Discard, client)
+		client.Write(stream)
+		client.Close()
+		<-done
+		var written int
+		for _, v := range s.afcFiles {
+			written += len(v)
+		}
+		if written > len(stream) {
+			t.Fatalf("kept %d bytes from a %d-byte stream", written, len(stream))
+		}
 	})
 }
