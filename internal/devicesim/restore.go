@@ -75,8 +75,14 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	d.limit, d.received = faults.DisconnectAfter, 0
 	s.mu.Lock()
 	s.stats.Sessions++
-	s.lastRestore = rec
 	s.mu.Unlock()
+	defer func() {
+		// Published once done, however it ends: readers never see it half written.
+		r := *rec
+		s.mu.Lock()
+		s.lastRestore = &r
+		s.mu.Unlock()
+	}()
 	fail := func(code int, desc string) error {
 		rec.ErrorCode, rec.Total = code, time.Since(start)
 		return d.finish(code, desc)

@@ -100,7 +100,7 @@ type Faults struct {
 
 // Stats count what the device sent in the last backup session (or since ResetStats).
 type Stats struct {
-	Sessions   int
+	Sessions   int // Backup and Restore requests
 	FilesSent  int
 	BytesSent  int64
 	Removed    int
