@@ -20,6 +20,7 @@ import (
 	"howett.net/plist"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -28,14 +29,7 @@ import (
 
 func idevicebackup2(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("idevicebackup2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("idevicebackup2 is missing and CI=true: install libimobiledevice-utils")
-		}
-		t.Skip("idevicebackup2 not installed (apt-get install libimobiledevice-utils)")
-	}
-	return bin
+	return testenv.RequireTool(t, "idevicebackup2")
 }
 
 var (
