@@ -386,6 +386,32 @@ func TestIdevicebackup2RestoreOptions(t *testing.T) {
 		t.Fatalf("the backup has %d system or settings files and %d others: the test proves nothing", kept, fromBackup)
 	}
 	assertContents(t, sim, want)
+
+	// A backup taken now holds what the device holds (both sides are plain
+	// Manifest.db backups), not the restored backup as sent.
+	back := t.TempDir()
+	if out, err := runTool(t, sim, "", "backup", "--full", back); err != nil || !strings.Contains(out, "Backup Successful.") {
+		t.Fatalf("backup after the restore: %v\n%s", err, tail(out))
+	}
+	got, err := readContents(filepath.Join(back, sim.UDID()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diffs []string
+	for k, sum := range want {
+		if f, ok := got[k]; !ok || f.SHA256 != sum {
+			diffs = append(diffs, k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, "extra "+k)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Fatalf("the backup after a partial restore differs from the device in %d files, e.g. %v", len(diffs), diffs[:min(5, len(diffs))])
+	}
 }
 
 // TestIdevicebackup2RestoreFaults: each scripted fault gives the device's error, as

@@ -2,6 +2,7 @@ package devicesim
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -192,10 +193,21 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 		s.logf("restore: the device's previous contents are unreadable (%v): taken as empty", err)
 		device = nil
 	}
+	merged := mergeContents(device, restored, o)
+	s.mu.Lock()
+	prevSource := s.source
+	s.mu.Unlock()
+	composed, err := composeImage(staging, prevSource, merged, restored)
+	if err != nil {
+		return fail(1, fmt.Sprintf("devicesim: compose the device's backup: %v", err))
+	}
+	if !composed && !maps.Equal(merged, restored) {
+		s.logf("restore: partial restore of a backup that is not plain Manifest.db: the next backup serves it as received")
+	}
 	keep = true
 	s.mu.Lock()
 	old := s.restoredDir
-	s.contents = mergeContents(device, restored, o)
+	s.contents = merged
 	s.source, s.restoredDir = staging, staging
 	// Backup encryption follows the restored backup, so that the backups the device
 	// serves from now on (the restored one) match what WillEncrypt says.
@@ -312,10 +324,11 @@ func passwordOpens(keybag []byte, password string) bool {
 // with what it had, as the options say); before, the files of the backup it started
 // with (read with its password when encrypted).
 //
-// The backup the device serves after a restore is the restored one as received. When
+// The backup the device serves after a restore holds the same files when both the
+// restored backup and the one the device served before are plain Manifest.db
+// backups (see composeImage). Otherwise it is the restored backup as received: when
 // the options kept some of the device's own files (no RestoreSystemFiles, preserved
-// settings, no RemoveItemsNotRestored) Contents shows them but a backup does not: the
-// simulator writes no new backups of its own.
+// settings, no RemoveItemsNotRestored), Contents shows them but a backup does not.
 func (s *Sim) Contents() (map[string]DeviceFile, error) {
 	s.mu.Lock()
 	cur, src, pw := s.contents, s.source, s.password
