@@ -34,6 +34,7 @@ func readContents(dir, password string) (map[string]DeviceFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.Close()
 	out := map[string]DeviceFile{}
 	buf := make([]byte, 256<<10)
 	for i := 0; i < b.Index.Len(); i++ {

@@ -108,7 +108,7 @@ func plainDB(dir string) bool {
 	if _, err := os.Stat(filepath.Join(dir, "Manifest.db")); err != nil {
 		return false
 	}
-	mp, err := manifest.ReadManifestPlist(filepath.Join(dir, "Manifest.plist"))
+	mp, err := readManifestPlist(dir)
 	return err == nil && !mp.IsEncrypted
 }
 
@@ -125,4 +125,17 @@ func copyFile(src string, dst *os.File) error {
 		return err
 	}
 	return dst.Close()
+}
+
+// readManifestPlist reads dir's Manifest.plist through the guarded parser.
+func readManifestPlist(dir string) (*manifest.ManifestPlist, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "Manifest.plist"))
+	if err != nil {
+		return nil, err
+	}
+	mp, err := manifest.ParseManifestPlist(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "Manifest.plist"), err)
+	}
+	return mp, nil
 }

@@ -129,7 +129,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	if err != nil || !snapshotFinished(status) {
 		return fail(1, "Backup is not complete (Status.plist SnapshotState is not finished)")
 	}
-	mp, err := manifest.ReadManifestPlist(filepath.Join(staging, "Manifest.plist"))
+	mp, err := readManifestPlist(staging)
 	if err != nil {
 		return fail(1, err.Error())
 	}
@@ -160,6 +160,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 			total += max(e.Size, 0) // the manifest's claim: close enough for progress
 		}
 	}
+	b.Close() // only its index was needed: the blobs are not there yet
 	sort.Strings(blobs)
 	missing, headBytes := 0, d.received
 	for start := 0; start < len(blobs); start += downloadBatch {
