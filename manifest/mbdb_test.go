@@ -103,6 +103,11 @@ func TestReadMBDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The record of no type is named, not just counted.
+	if d := st.Dropped.Rows(); len(d) != 1 || d[0].Reason != DropNoType || d[0].Row == 0 || d[0].Domain == "" {
+		t.Fatalf("dropped %v", st.Dropped)
+	}
+	st.Dropped = nil
 	if st != (MBDBStats{Records: 6, Entries: 5, BadMode: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
