@@ -66,9 +66,10 @@ const flagsNullRow = 16
 // is returned unchanged.
 //
 // A fileID that is not 40 hex digits is an error naming the row: a manifest that names
-// blobs outside the backup folder is hostile, not damaged. Rows with NULL columns or
-// flags 16 are skipped, and undecodable `file` columns left out; both are counted in
-// the returned stats.
+// blobs outside the backup folder is hostile, not damaged. Apple's placeholder rows
+// (flags 16, or every column NULL) are skipped; rows with an undecodable or oversized
+// `file` column, or a NULL column, are left out; both are counted in the returned
+// stats, and every row left out is named in its Dropped.
 func ReadDB(db *sql.DB, fn func(*Entry) error) (DBStats, error) {
 	return ReadDBContext(context.Background(), db, fn)
 }
