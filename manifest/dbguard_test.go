@@ -25,28 +25,32 @@ const hostileChildEnv = "IOSBACKUP_HOSTILE_DB_CHILD"
 // hostileSchemas build a Files table that is not the plain one: each would make a read
 // build a value of hundreds of MB per row.
 var hostileSchemas = map[string]struct {
-	sql  string // run on a fresh database
-	want string // in the error
+	sql   string // run on a fresh database
+	alter string // run once the rows are in (adding a generated column computes nothing)
+	want  string // in the error
 }{
-	"generated relativePath": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, p TEXT, flags INTEGER, file BLOB,
-		relativePath TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'x')) VIRTUAL)`, `column "relativePath" of Files is generated`},
-	"generated domain": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, relativePath TEXT, flags INTEGER, file BLOB,
-		domain TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'd')))`, `column "domain" of Files is generated`},
-	"generated file": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, f0 BLOB,
-		file BLOB GENERATED ALWAYS AS (f0 || zeroblob(900000000)))`, `column "file" of Files is generated`},
-	"generated fileID": {`CREATE TABLE Files (domain TEXT, relativePath TEXT, flags INTEGER, file BLOB, f TEXT,
-		fileID TEXT GENERATED ALWAYS AS (f || printf('%.*c', 300000000, '0')))`, `column "fileID" of Files is generated`},
+	"generated relativePath": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, p TEXT, flags INTEGER, file BLOB)`,
+		`ALTER TABLE Files ADD COLUMN relativePath TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'x')) VIRTUAL`,
+		`column "relativePath" of Files is generated`},
+	"generated domain": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, relativePath TEXT, flags INTEGER, file BLOB)`,
+		`ALTER TABLE Files ADD COLUMN domain TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'd'))`,
+		`column "domain" of Files is generated`},
+	"generated file": {`CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, f0 BLOB)`,
+		`ALTER TABLE Files ADD COLUMN file BLOB GENERATED ALWAYS AS (f0 || zeroblob(900000000))`,
+		`column "file" of Files is generated`},
+	"generated fileID": {`CREATE TABLE Files (domain TEXT, relativePath TEXT, flags INTEGER, file BLOB, f TEXT)`,
+		`ALTER TABLE Files ADD COLUMN fileID TEXT GENERATED ALWAYS AS (f || printf('%.*c', 300000000, '0'))`,
+		`column "fileID" of Files is generated`},
 	"view": {`CREATE TABLE F0 (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
-		CREATE VIEW Files AS SELECT fileID, domain, printf('%.*c', 300000000, 'x') AS relativePath, flags, file FROM F0`, "Files is a view"},
-	"trigger":       {filesSchema + `; CREATE TRIGGER t AFTER INSERT ON Files BEGIN SELECT 1; END`, `trigger "t"`},
-	"other view":    {filesSchema + `; CREATE VIEW v AS SELECT 1`, `view "v"`},
-	"virtual table": {`CREATE VIRTUAL TABLE Files USING fts5(fileID, domain, relativePath, flags, file)`, "virtual table"},
+		CREATE VIEW Files AS SELECT fileID, domain, printf('%.*c', 300000000, 'x') AS relativePath, flags, file FROM F0`, "", "Files is a view"},
+	"trigger":       {filesSchema, `CREATE TRIGGER t AFTER INSERT ON Files BEGIN SELECT 1; END`, `trigger "t"`},
+	"other view":    {filesSchema + `; CREATE VIEW v AS SELECT 1`, "", `view "v"`},
+	"virtual table": {`CREATE VIRTUAL TABLE Files USING fts5(fileID, domain, relativePath, flags, file)`, "", "virtual table"},
 }
 
-// writeHostileDB creates a database with schema and two rows (when the schema takes
-// them), the second carrying the hostile value. The rows go in through whatever table
-// holds the stored columns.
-func writeHostileDB(t *testing.T, schema string) string {
+// writeHostileDB creates a database with schema and two rows in whatever table holds
+// the stored columns, then runs alter.
+func writeHostileDB(t testing.TB, schema, alter string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "Manifest.db")
 	db, err := sql.Open("sqlite", path)
@@ -86,6 +90,11 @@ func writeHostileDB(t *testing.T, schema string) string {
 		q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", target, strings.Join(names, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
 		if _, err := db.Exec(q, vals...); err != nil {
 			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if alter != "" {
+		if _, err := db.Exec(alter); err != nil {
+			t.Fatalf("%s: %v", alter, err)
 		}
 	}
 	return path
@@ -191,7 +200,7 @@ const maxHostileHWMKiB = 200 << 10
 func TestHostileManifestDBSchemaRefused(t *testing.T) {
 	for name, c := range hostileSchemas {
 		t.Run(name, func(t *testing.T) {
-			path := writeHostileDB(t, c.sql)
+			path := writeHostileDB(t, c.sql, c.alter)
 			for _, how := range []string{"file", "reader", "raw"} {
 				res := runHostileChild(t, path, how)
 				if !strings.Contains(res.Err, c.want) || !strings.Contains(res.Err, "Manifest.db") {
@@ -213,7 +222,7 @@ func TestHostileManifestDBSchemaRefused(t *testing.T) {
 // DEFAULT is refused by the schema check. (This SQLite does not compute such a default,
 // it reads NULL; the check does not depend on that.)
 func TestHostileManifestDBComputedDefault(t *testing.T) {
-	path := writeHostileDB(t, `CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, flags INTEGER, file BLOB, relativePath TEXT)`)
+	path := writeHostileDB(t, `CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, flags INTEGER, file BLOB, relativePath TEXT)`, "")
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +256,8 @@ func TestHostileManifestDBComputedDefault(t *testing.T) {
 // bypassed: the length limit alone turns the 300 MB value into an error.
 func TestHostileManifestDBLengthLimitAlone(t *testing.T) {
 	for _, name := range []string{"generated relativePath", "generated file"} {
-		path := writeHostileDB(t, hostileSchemas[name].sql)
+		c := hostileSchemas[name]
+		path := writeHostileDB(t, c.sql, c.alter)
 		res := runHostileChild(t, path, "limit")
 		if !strings.Contains(res.Err, "more than any real Manifest.db holds") || res.HWMKiB > maxHostileHWMKiB {
 			t.Errorf("%s: error %q, peak RSS %d KiB", name, res.Err, res.HWMKiB)
@@ -259,7 +269,7 @@ func TestHostileManifestDBLengthLimitAlone(t *testing.T) {
 // sample are read as before.
 func TestPlainManifestDBPassesTheGuards(t *testing.T) {
 	path := writeHostileDB(t, filesSchema+`; CREATE INDEX FilesDomainIdx ON Files(domain);
-		CREATE INDEX FilesRelativePathIdx ON Files(relativePath); CREATE INDEX FilesFlagsIdx ON Files(flags)`)
+		CREATE INDEX FilesRelativePathIdx ON Files(relativePath); CREATE INDEX FilesFlagsIdx ON Files(flags)`, "")
 	res := runHostileChild(t, path, "file")
 	if res.Err != "" || res.Entries != 2 {
 		t.Fatalf("plain schema: %+v", res)
@@ -268,4 +278,54 @@ func TestPlainManifestDBPassesTheGuards(t *testing.T) {
 	if res := runHostileChild(t, mvtDB, "file"); res.Err != "" || res.Entries != mvtRows {
 		t.Fatalf("sample: %+v", res)
 	}
+}
+
+// FuzzReadDBBytes reads arbitrary bytes as a Manifest.db, as an encrypted backup's is
+// read (through OpenDBReader): the hostile schemas above are its seeds. Whatever the
+// bytes, the read ends with entries or an error, every entry is a file, folder or
+// symlink, and every row left out is reported.
+func FuzzReadDBBytes(f *testing.F) {
+	seeds := [][2]string{{filesSchema, ""}}
+	for _, c := range hostileSchemas {
+		seeds = append(seeds, [2]string{c.sql, c.alter})
+	}
+	for _, schema := range seeds {
+		data, err := os.ReadFile(writeHostileDB(f, schema[0], schema[1]))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		db, closeDB, err := OpenDBReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		defer closeDB()
+		var entries []Entry
+		st, err := ReadDB(db, func(e *Entry) error {
+			if e.Kind == 0 {
+				t.Fatalf("entry of no kind: %+v", e)
+			}
+			entries = append(entries, *e)
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		if st.Dropped.Total() != st.BadFile || st.Rows != st.Entries+st.Skipped+st.BadFile {
+			t.Fatalf("stats %+v: rows unaccounted for", st)
+		}
+		n := len(entries)
+		ix, ist := NewIndex(entries)
+		kept := 0
+		for i := int32(0); i < int32(ix.Len()); i++ {
+			if !ix.Entry(i).Synthetic {
+				kept++
+			}
+		}
+		if kept+ist.Dropped.Total() != n {
+			t.Fatalf("%d entries read, %d in the index, %d reported left out", n, kept, ist.Dropped.Total())
+		}
+	})
 }

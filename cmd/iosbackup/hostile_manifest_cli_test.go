@@ -50,12 +50,10 @@ func TestHostileManifestDBGeneratedColumn(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "b")
 		truth := genBackup(t, dir, gen.Options{Seed: 11, Encrypted: encrypted, Password: "pw"})
 		err := gen.EditManifestDB(truth, func(db *sql.DB) error {
+			// Adding a generated column computes nothing: the file stays small.
 			for _, q := range []string{
-				`CREATE TABLE F2 (fileID TEXT PRIMARY KEY, domain TEXT, p TEXT, flags INTEGER, file BLOB,
-					relativePath TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'x')) VIRTUAL)`,
-				`INSERT INTO F2 (fileID, domain, p, flags, file) SELECT fileID, domain, relativePath, flags, file FROM Files`,
-				`DROP TABLE Files`,
-				`ALTER TABLE F2 RENAME TO Files`,
+				`ALTER TABLE Files RENAME COLUMN relativePath TO p`,
+				`ALTER TABLE Files ADD COLUMN relativePath TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'x')) VIRTUAL`,
 			} {
 				if _, err := db.Exec(q); err != nil {
 					return err
