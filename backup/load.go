@@ -41,12 +41,25 @@ func (b *Backup) load() error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		b.Stats.Rows = st.Records
+		b.addDropped(st.Dropped)
 	}
 	ix, st := manifest.NewIndex(entries)
 	b.Index = ix
 	b.Stats.Synthesized, b.Stats.Duplicates = st.Synthesized, st.Duplicates
 	b.Stats.Invalid, b.Stats.Orphans = st.Invalid, st.Orphans
+	b.addDropped(st.Dropped)
 	return nil
+}
+
+// addDropped adds the rows a reader or the index left out to b.Stats.Dropped.
+func (b *Backup) addDropped(d *manifest.Drops) {
+	if d.Total() == 0 {
+		return
+	}
+	if b.Stats.Dropped == nil {
+		b.Stats.Dropped = new(manifest.Drops)
+	}
+	b.Stats.Dropped.Merge(d)
 }
 
 // readDB reads the entries of Manifest.db, decrypting it on the fly when the backup is
@@ -106,6 +119,7 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	b.Stats.Rows, b.Stats.Skipped = stats.Rows, stats.Skipped
+	b.addDropped(stats.Dropped)
 	return entries, nil
 }
 
