@@ -271,7 +271,7 @@ func openDBWithWAL(path string) (*sql.DB, error) {
 		vfsDBName:  {r: dbf, size: dbi.Size()},
 		vfsWALName: {r: walf, size: wali.Size()},
 	}}
-	db, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", release)
+	db, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", release, checkManifestDB)
 	if err != nil {
 		return nil, fmt.Errorf("open %s (with its -wal): %w", path, err)
 	}
@@ -291,7 +291,7 @@ func OpenDBReader(r io.ReaderAt, size int64) (*sql.DB, func() error, error) {
 		return nil, nil, fmt.Errorf("Manifest.db: negative size %d", size)
 	}
 	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
-	db, err := openVFS(fsys, "immutable=1", func() error { return nil })
+	db, err := openVFS(fsys, "immutable=1", func() error { return nil }, checkManifestDB)
 	if err != nil {
 		return nil, nil, fmt.Errorf("Manifest.db: %w", err)
 	}
@@ -309,17 +309,30 @@ func OpenDBReaderWithWAL(db io.ReaderAt, dbSize int64, wal io.ReaderAt, walSize 
 		vfsDBName:  {r: db, size: dbSize},
 		vfsWALName: {r: wal, size: walSize},
 	}}
-	d, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", func() error { return nil })
+	d, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", func() error { return nil }, checkManifestDB)
 	if err != nil {
 		return nil, nil, fmt.Errorf("Manifest.db (with its -wal): %w", err)
 	}
 	return d, d.Close, nil
 }
 
+// OpenSQLiteReader opens any SQLite database whose bytes come from r (a file inside a
+// backup, through the decrypting reader) read-only and immutable through the same
+// private VFS as OpenDBReader: the plaintext never touches the disk. Unlike
+// OpenDBReader it asks for no particular table; it only makes the first connection,
+// so that a file that is no database fails here. Close the DB to release the VFS.
+func OpenSQLiteReader(r io.ReaderAt, size int64) (*sql.DB, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("negative size %d", size)
+	}
+	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
+	return openVFS(fsys, "immutable=1", func() error { return nil }, func(db *sql.DB) error { return db.Ping() })
+}
+
 // openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra
-// URI parameters. Closing the DB closes the connections, then unregisters the VFS and
-// calls release.
-func openVFS(fsys fs.FS, params string, release func() error) (*sql.DB, error) {
+// URI parameters and runs check on it. Closing the DB closes the connections, then
+// unregisters the VFS and calls release.
+func openVFS(fsys fs.FS, params string, release func() error, check func(*sql.DB) error) (*sql.DB, error) {
 	name, v, err := vfs.New(fsys)
 	if err != nil {
 		release()
@@ -336,7 +349,7 @@ func openVFS(fsys fs.FS, params string, release func() error) (*sql.DB, error) {
 		// with an error instead of reading a file nobody will close.
 		return errors.Join(v.Close(), release())
 	}})
-	if err := checkManifestDB(db); err != nil {
+	if err := check(db); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -422,3 +422,15 @@ func (ix *Index) DomainCounts() map[string][3]int {
 	}
 	return counts
 }
+
+// DomainSpan returns the entries of a domain as the half-open range [start, end): its
+// root first, then its descendants in the index's order (see ComparePaths).
+func (ix *Index) DomainSpan(domain string) (start, end int32, ok bool) {
+	d, ok := ix.span(domain)
+	return d.start, d.end, ok
+}
+
+// ComparePaths is the order of paths inside a domain of an Index: component by
+// component, so a directory's descendants directly follow it. Two indexes can be
+// walked side by side in it (a merge), as diff does.
+func ComparePaths(a, b string) int { return comparePaths(a, b) }

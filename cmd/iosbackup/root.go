@@ -44,6 +44,8 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newSpeedCmd(),
 		newVersionCmd(),
 		newGenManCmd(),
+		newVerifyCmd(),
+		newDiffCmd(),
 	)
 	addCompletions(root)
 	return root

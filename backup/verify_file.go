@@ -1,0 +1,196 @@
+package backup
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"iosbackup/decrypt"
+	"iosbackup/manifest"
+)
+
+// verifyChunk is the size of one read of a blob: large enough that a cold sequential
+// read runs at disk speed, small enough that many workers cost little memory.
+const verifyChunk = 1 << 20
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// fileVerifier checks file rows one at a time; each worker has its own.
+type fileVerifier struct {
+	b      *Backup
+	vo     VerifyOptions
+	report func(Problem)
+	buf    []byte
+
+	bytes     int64
+	databases int
+	digests   int
+}
+
+func (v *fileVerifier) verify(e *manifest.Entry) {
+	f, path, err := v.b.openBlob(e)
+	if err != nil {
+		rel, _ := filepath.Rel(v.b.Dir, path)
+		if errors.Is(err, ErrBlobMissing) {
+			v.report(entryProblem(e, CheckBlobMissing, "blob %s is not in the backup", filepath.ToSlash(rel)))
+		} else {
+			v.report(entryProblem(e, CheckBlobRead, "%v", err))
+		}
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		v.report(entryProblem(e, CheckBlobRead, "%v", err))
+		return
+	}
+	size := fi.Size()
+	if !fi.Mode().IsRegular() {
+		v.report(entryProblem(e, CheckBlobRead, "blob %s is not a regular file", path))
+		return
+	}
+	encrypted := v.b.Encrypted && e.WrappedKey != nil
+	// An empty file is stored as an empty blob by some writers, also when encrypted.
+	emptyFile := size == 0 && e.Size == 0
+	if encrypted && !emptyFile && (size == 0 || size%16 != 0) {
+		v.report(entryProblem(e, CheckBlobSize, "encrypted blob is %d bytes, not a positive multiple of 16 (truncated?)", size))
+		v.progress(size)
+		return
+	}
+	if v.vo.Quick {
+		v.progress(size)
+		return
+	}
+
+	var r io.ReaderAt = f
+	plainSize := size
+	if encrypted && !emptyFile {
+		key, err := v.b.fileKey(e)
+		if err != nil {
+			v.report(entryProblem(e, CheckFileKey, "the wrapped key does not unwrap with the class %d key: %v", e.ProtectionClass, errors.Unwrap(err)))
+			v.progress(size)
+			return
+		}
+		dr, err := decrypt.NewReader(f, size, key)
+		clear(key)
+		if err != nil {
+			c := CheckBlobRead
+			switch {
+			case errors.Is(err, decrypt.ErrBadPadding):
+				c = CheckPadding
+			case errors.Is(err, decrypt.ErrNotBlockAligned):
+				c = CheckBlobSize
+			}
+			v.report(entryProblem(e, c, "%v", err))
+			v.progress(size)
+			return
+		}
+		r, plainSize = dr, dr.Size()
+	}
+	v.readAll(e, r, plainSize)
+}
+
+// readAll reads the plaintext once from start to end, hashing it when a digest is to
+// be compared and keeping its first bytes to recognise a database.
+func (v *fileVerifier) readAll(e *manifest.Entry, r io.ReaderAt, size int64) {
+	digest := e.Digest()
+	if len(digest) != sha1.Size {
+		digest = nil
+	}
+	var recorded []byte
+	if v.vo.Recorded != nil {
+		if d, ok := v.vo.Recorded(e); ok {
+			recorded = d
+		}
+	}
+	var h hash.Hash
+	if digest != nil || recorded != nil {
+		h = sha1.New()
+	}
+	var head [16]byte
+	for off := int64(0); off < size; {
+		n := int(min(int64(len(v.buf)), size-off))
+		got, err := r.ReadAt(v.buf[:n], off)
+		if got < n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			v.report(entryProblem(e, CheckBlobRead, "read at offset %d of %d: %v", off+int64(got), size, err))
+			v.progress(int64(got))
+			return
+		}
+		if off == 0 {
+			copy(head[:], v.buf[:n])
+		}
+		if h != nil {
+			h.Write(v.buf[:n])
+		}
+		off += int64(n)
+		v.bytes += int64(n)
+		v.progress(int64(n))
+	}
+	if h != nil {
+		sum := h.Sum(nil)
+		if digest != nil {
+			v.digests++
+			if !bytes.Equal(sum, digest) {
+				v.report(entryProblem(e, CheckDigest, "contents have SHA-1 %x, the manifest recorded %x", sum, digest))
+			}
+		}
+		if recorded != nil && !bytes.Equal(sum, recorded) {
+			v.report(entryProblem(e, CheckSnapshot, "contents have SHA-1 %x, the snapshot recorded %x: the blob was changed after the snapshot was taken", sum, recorded))
+		}
+	}
+	if size >= 512 && bytes.Equal(head[:], sqliteMagic) {
+		v.databases++
+		if err := quickCheck(r, size); err != nil {
+			v.report(entryProblem(e, CheckSQLite, "PRAGMA quick_check: %v", err))
+		}
+	}
+}
+
+func (v *fileVerifier) progress(n int64) {
+	if v.vo.Progress != nil && n > 0 {
+		v.vo.Progress.Add(n)
+	}
+}
+
+// quickCheck runs PRAGMA quick_check on the database read from r, through the
+// read-only VFS: a decrypted database is never written anywhere.
+func quickCheck(r io.ReaderAt, size int64) error {
+	db, err := manifest.OpenSQLiteReader(r, size)
+	if err != nil {
+		return fmt.Errorf("cannot open: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	rows, err := db.Query("PRAGMA quick_check(5)")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		msgs = append(msgs, s)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(msgs) == 1 && msgs[0] == "ok" {
+		return nil
+	}
+	if len(msgs) == 0 {
+		return errors.New("no result")
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
