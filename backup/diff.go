@@ -54,7 +54,7 @@ func (r *DiffResult) Same() bool { return len(r.Differences) == 0 }
 
 // DomainStat counts one domain's differences.
 type DomainStat struct {
-	Domain                          string
+	Domain                         string
 	Added, Removed, Changed, Attrs int
 }
 

@@ -1,11 +1,15 @@
 package backup
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -78,11 +82,23 @@ type VerifyOptions struct {
 	Workers int
 	// Progress, when set, is told the bytes to read and the bytes read.
 	Progress VerifyProgress
-	// Recorded, when set, returns the SHA-1 of the plaintext a snapshot recorded for a
-	// file when it was taken (ok false: nothing recorded). Verify then checks that the
-	// blob still reads to it: the hook through which history catches a snapshot blob
-	// shared with a later backup and rewritten in place.
-	Recorded func(e *manifest.Entry) (sha1 []byte, ok bool)
+	// Snapshot, when set, is what a snapshot recorded of its files when it was taken
+	// (history's record). Verify then checks that each still is so: a blob shared with
+	// a later backup through a hard link and rewritten in place is named.
+	Snapshot *SnapshotRecord
+}
+
+// RecordedFile is what a snapshot recorded of one of its files as it lay on disk
+// (the ciphertext, for an encrypted backup): its size and SHA-256.
+type RecordedFile struct {
+	Size   int64
+	SHA256 [32]byte
+}
+
+// SnapshotRecord is what a snapshot recorded of all its files.
+type SnapshotRecord struct {
+	Blobs map[string]RecordedFile // by lowercase file ID
+	Files map[string]RecordedFile // the others (Manifest.db, the plists), by "/"-separated path
 }
 
 // VerifyReport is what Verify found.
@@ -134,6 +150,9 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 			Detail: fmt.Sprintf("%d rows with unusable paths were dropped", n)})
 	}
 	rep.Problems = append(rep.Problems, b.verifyEntries(rep, vo)...)
+	if vo.Snapshot != nil {
+		rep.Problems = append(rep.Problems, checkRecordedFiles(dir, vo.Snapshot.Files, vo.Quick)...)
+	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool {
 		pi, pj := rep.Problems[i], rep.Problems[j]
 		if (pi.FileID == "") != (pj.FileID == "") {
@@ -294,4 +313,41 @@ func containsNUL(s string) bool {
 		}
 	}
 	return false
+}
+
+// checkRecordedFiles checks the snapshot's files that are not blobs (Manifest.db, the
+// plists) against the record: sizes only when quick.
+func checkRecordedFiles(dir string, files map[string]RecordedFile, quick bool) []Problem {
+	var out []Problem
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		rec := files[name]
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		bad := func(format string, a ...any) {
+			out = append(out, Problem{Check: CheckSnapshot, File: name, Detail: fmt.Sprintf(format, a...)})
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			bad("%v", err)
+			continue
+		}
+		fi, err := f.Stat()
+		switch {
+		case err != nil:
+			bad("%v", err)
+		case fi.Size() != rec.Size:
+			bad("%d bytes, the snapshot recorded %d: it was changed after the snapshot was taken", fi.Size(), rec.Size)
+		case !quick:
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err != nil {
+				bad("read: %v", err)
+				break
+			}
+			var sum [32]byte
+			if h.Sum(sum[:0]); sum != rec.SHA256 {
+				bad("SHA-256 %x, the snapshot recorded %x: it was changed after the snapshot was taken", sum, rec.SHA256)
+			}
+		}
+		f.Close()
+	}
+	return out
 }

@@ -3,12 +3,15 @@ package backup
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"iosbackup/decrypt"
 	"iosbackup/manifest"
@@ -51,6 +54,14 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 		return
 	}
 	size := fi.Size()
+	var raw io.ReaderAt = f
+	if v.vo.Snapshot != nil {
+		if rec, ok := v.vo.Snapshot.Blobs[e.ID.String()]; ok {
+			h := &hashingReaderAt{r: f, h: sha256.New()}
+			raw = h
+			defer func() { v.checkRecorded(e, f, size, rec, h) }()
+		}
+	}
 	if !fi.Mode().IsRegular() {
 		v.report(entryProblem(e, CheckBlobRead, "blob %s is not a regular file", path))
 		return
@@ -68,7 +79,7 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 		return
 	}
 
-	var r io.ReaderAt = f
+	r := raw
 	plainSize := size
 	if encrypted && !emptyFile {
 		key, err := v.b.fileKey(e)
@@ -77,7 +88,7 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 			v.progress(size)
 			return
 		}
-		dr, err := decrypt.NewReader(f, size, key)
+		dr, err := decrypt.NewReader(raw, size, key)
 		clear(key)
 		if err != nil {
 			c := CheckBlobRead
@@ -103,14 +114,8 @@ func (v *fileVerifier) readAll(e *manifest.Entry, r io.ReaderAt, size int64) {
 	if len(digest) != sha1.Size {
 		digest = nil
 	}
-	var recorded []byte
-	if v.vo.Recorded != nil {
-		if d, ok := v.vo.Recorded(e); ok {
-			recorded = d
-		}
-	}
 	var h hash.Hash
-	if digest != nil || recorded != nil {
+	if digest != nil {
 		h = sha1.New()
 	}
 	var head [16]byte
@@ -136,15 +141,9 @@ func (v *fileVerifier) readAll(e *manifest.Entry, r io.ReaderAt, size int64) {
 		v.progress(int64(n))
 	}
 	if h != nil {
-		sum := h.Sum(nil)
-		if digest != nil {
-			v.digests++
-			if !bytes.Equal(sum, digest) {
-				v.report(entryProblem(e, CheckDigest, "contents have SHA-1 %x, the manifest recorded %x", sum, digest))
-			}
-		}
-		if recorded != nil && !bytes.Equal(sum, recorded) {
-			v.report(entryProblem(e, CheckSnapshot, "contents have SHA-1 %x, the snapshot recorded %x: the blob was changed after the snapshot was taken", sum, recorded))
+		v.digests++
+		if sum := h.Sum(nil); !bytes.Equal(sum, digest) {
+			v.report(entryProblem(e, CheckDigest, "contents have SHA-1 %x, the manifest recorded %x", sum, digest))
 		}
 	}
 	if size >= 512 && bytes.Equal(head[:], sqliteMagic) {
@@ -153,6 +152,55 @@ func (v *fileVerifier) readAll(e *manifest.Entry, r io.ReaderAt, size int64) {
 			v.report(entryProblem(e, CheckSQLite, "PRAGMA quick_check: %v", err))
 		}
 	}
+}
+
+// checkRecorded compares the blob with what the snapshot recorded of it. The full
+// verify hashed the blob's bytes as they went by; when the reads did not cover it in
+// order (a damaged blob stops early), or in a quick verify, which reads nothing and so
+// compares sizes only, the full check rereads it.
+func (v *fileVerifier) checkRecorded(e *manifest.Entry, f *os.File, size int64, rec RecordedFile, h *hashingReaderAt) {
+	if size != rec.Size {
+		v.report(entryProblem(e, CheckSnapshot, "blob is %d bytes, the snapshot recorded %d: it was changed after the snapshot was taken", size, rec.Size))
+		return
+	}
+	if v.vo.Quick {
+		return
+	}
+	var sum [32]byte
+	if h.next == size {
+		h.h.Sum(sum[:0])
+	} else {
+		hh := sha256.New()
+		if _, err := io.Copy(hh, io.NewSectionReader(f, 0, size)); err != nil {
+			v.report(entryProblem(e, CheckBlobRead, "%v", err))
+			return
+		}
+		hh.Sum(sum[:0])
+	}
+	if sum != rec.SHA256 {
+		v.report(entryProblem(e, CheckSnapshot, "blob has SHA-256 %x, the snapshot recorded %x: it was changed after the snapshot was taken", sum, rec.SHA256))
+	}
+}
+
+// hashingReaderAt hashes the bytes read through it as long as the reads run forward
+// without a gap (overlaps are fine: the decrypting reader rereads the block before
+// each chunk for its IV). next is how far the hash reaches.
+type hashingReaderAt struct {
+	r    io.ReaderAt
+	h    hash.Hash
+	mu   sync.Mutex
+	next int64
+}
+
+func (x *hashingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := x.r.ReadAt(p, off)
+	x.mu.Lock()
+	if off <= x.next && off+int64(n) > x.next {
+		x.h.Write(p[x.next-off : n])
+		x.next = off + int64(n)
+	}
+	x.mu.Unlock()
+	return n, err
 }
 
 func (v *fileVerifier) progress(n int64) {

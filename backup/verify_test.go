@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
 	"os"
@@ -342,26 +343,48 @@ func patchFile(t *testing.T, path string, old, new []byte) {
 	}
 }
 
-// TestVerifySnapshotRecorded: the hook history uses. A blob rewritten in place after
-// the snapshot recorded it is named, even when the manifest records no digest.
+// TestVerifySnapshotRecorded: a blob rewritten in place after the snapshot recorded
+// it is named, even when the manifest records no digest to catch it; a quick verify
+// catches a change of size.
 func TestVerifySnapshotRecorded(t *testing.T) {
-	truth := generate(t, gen.Options{Seed: 22})
+	truth := generate(t, gen.Options{Seed: 22, Encrypted: true})
 	te := pick(t, truth, func(te *gen.TruthEntry) bool { return te.Digest == nil && te.TrueSize > 100 })
 	path := blobOf(truth, te)
 	blob, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := sha1Of(blob)
-	blob[0] ^= 1
+	rec := &SnapshotRecord{Blobs: map[string]RecordedFile{}, Files: map[string]RecordedFile{}}
+	rec.Blobs[te.ID().String()] = RecordedFile{Size: int64(len(blob)), SHA256: sha256.Sum256(blob)}
+	plistPath := filepath.Join(truth.Dir, "Info.plist")
+	info, err := os.ReadFile(plistPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Files["Info.plist"] = RecordedFile{Size: int64(len(info)), SHA256: sha256.Sum256(info)}
+	if r := verifyTruth(t, truth, VerifyOptions{Snapshot: rec}); !r.Sound() {
+		t.Fatalf("unchanged snapshot: %s", problemLines(r))
+	}
+
+	// A block in the middle: padding and size stay valid; only the record can tell.
+	blob[len(blob)/2/16*16] ^= 1
 	if err := os.WriteFile(path, blob, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	recorded := func(e *manifest.Entry) ([]byte, bool) {
-		if e.Domain == te.Domain && e.Path == te.Path {
-			return before, true
-		}
-		return nil, false
+	end := bytes.LastIndex(info, []byte("</plist>"))
+	if end < 1 || info[end-1] != '\n' {
+		t.Fatalf("Info.plist does not end in a line with </plist>")
 	}
-	wantOnly(t, verifyTruth(t, truth, VerifyOptions{Recorded: recorded}), want(CheckSnapshot, te))
+	info[end-1] = ' ' // still the same XML, other bytes
+	if err := os.WriteFile(plistPath, info, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantOnly(t, verifyTruth(t, truth, VerifyOptions{Snapshot: rec}), "snapshot Info.plist", want(CheckSnapshot, te))
+	if r := verifyTruth(t, truth, VerifyOptions{Snapshot: rec, Quick: true}); !r.Sound() {
+		t.Fatalf("quick verify read contents: %s", problemLines(r))
+	}
+	if err := os.WriteFile(path, blob[:len(blob)-16], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wantOnly(t, verifyTruth(t, truth, VerifyOptions{Snapshot: rec, Quick: true}), want(CheckSnapshot, te))
 }

@@ -26,7 +26,8 @@ Status plists present, parsing, and saying the backup completed; every file row 
 blob; an encrypted blob is a multiple of 16 bytes and decrypts with valid padding with
 the key its row wraps; recorded SHA-1 digests match; every SQLite database inside passes
 PRAGMA quick_check (read through the decrypting reader, never written to disk); symlink
-and directory rows are sane.
+and directory rows are sane. In a snapshot (history), every file still is what the
+snapshot recorded when it was taken.
 
 One line per problem names the domain/path and fileID; a summary follows.
 --quick checks the structure without decrypting or reading contents.
@@ -42,11 +43,15 @@ Exit status: 0 sound, 1 problems found, 2 trouble running (not a backup, no key.
 			if err != nil {
 				return troubleError{err}
 			}
+			snap, err := snapshotRecord(dir)
+			if err != nil {
+				return troubleError{err}
+			}
 			var bar *byteProgress
 			if !asJSON && isTerminal(os.Stderr) {
 				bar = newByteProgress(os.Stderr, "verifying")
 			}
-			vo := backup.VerifyOptions{Quick: quick}
+			vo := backup.VerifyOptions{Quick: quick, Snapshot: snap}
 			if bar != nil {
 				vo.Progress = bar
 			}
