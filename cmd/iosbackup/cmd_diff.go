@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -34,11 +37,7 @@ Both backups are unlocked with the same password or key flags.
 Exit status: 0 same, 1 different, 2 trouble.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openBackup(args[0], &u)
-			if err != nil {
-				return troubleError{err}
-			}
-			b, err := openBackup(args[1], &u)
+			a, b, err := openBoth(args[0], args[1], &u)
 			if err != nil {
 				return troubleError{err}
 			}
@@ -108,4 +107,59 @@ func writeDiffJSON(w io.Writer, res *backup.DiffResult, stat bool) error {
 		out.Differences = []backup.Difference{}
 	}
 	return enc.Encode(out)
+}
+
+// openBoth opens the two backups at once (loading a manifest is most of a diff's time,
+// and each load keeps one core busy). The password, when one is needed, is asked once
+// and given to both: a snapshot and its live backup share their keybag.
+func openBoth(argA, argB string, u *unlockFlags) (*backup.Backup, *backup.Backup, error) {
+	dirA, err := backup.Resolve(argA, u.rootDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	dirB, err := backup.Resolve(argB, u.rootDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	opt, err := u.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	opt.Password = askOnce(opt.Password)
+	var (
+		wg         sync.WaitGroup
+		a, b       *backup.Backup
+		errA, errB error
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); a, errA = backup.Open(dirA, opt) }()
+	go func() { defer wg.Done(); b, errB = backup.Open(dirB, opt) }()
+	wg.Wait()
+	if err := errors.Join(errA, errB); err != nil {
+		return nil, nil, err
+	}
+	return a, b, nil
+}
+
+// askOnce calls ask at most once, however many backups want the password, and hands
+// each caller its own copy (backup.Open clears the one it gets).
+func askOnce(ask func() ([]byte, error)) func() ([]byte, error) {
+	if ask == nil {
+		return nil
+	}
+	var (
+		mu   sync.Mutex
+		done bool
+		pw   []byte
+		perr error
+	)
+	return func() ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			pw, perr = ask()
+			done = true
+		}
+		return bytes.Clone(pw), perr
+	}
 }
