@@ -169,4 +169,18 @@ func TestDiffCLI(t *testing.T) {
 	if code, _, _ := runCLI(t, "diff", a.Dir, filepath.Join(t.TempDir(), "none")); code != 2 {
 		t.Fatalf("missing B: exit %d", code)
 	}
+
+	// Two encrypted revisions, unlocked with one password (from the environment).
+	ea := genCLI(t, gen.Options{Seed: 44, Encrypted: true})
+	eb := genCLI(t, gen.Options{Seed: 44, Encrypted: true, Revision: 1})
+	changed, added, removed = gen.Diff(ea, eb)
+	t.Setenv("IOSBACKUP_PASSWORD", "pw")
+	code, out, errOut = runCLI(t, "diff", "--content", ea.Dir, eb.Dir)
+	if n := len(strings.Split(strings.TrimSpace(out), "\n")); code != 1 || n != len(changed)+len(added)+len(removed) {
+		t.Fatalf("encrypted: exit %d, %d lines, want %d\n%s%s", code, n, len(changed)+len(added)+len(removed), out, errOut)
+	}
+	t.Setenv("IOSBACKUP_PASSWORD", "wrong")
+	if code, _, _ := runCLI(t, "diff", ea.Dir, eb.Dir); code != 2 {
+		t.Fatalf("wrong password: exit %d", code)
+	}
 }
