@@ -35,7 +35,7 @@ TOOL=$BENCH/benchtool
 SIM=$BENCH/devicesim
 KTEST=$BENCH/bench.test
 # Bump when a fixture's content changes in a way its generator command does not show.
-FIXTURE_VERSION=1
+FIXTURE_VERSION=2
 # The fixtures are synthetic: their password is not a secret. It travels in the
 # environment, never on a command line; saved keys of the user are kept out of the way.
 export IOSBACKUP_PASSWORD=bench
