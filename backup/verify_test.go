@@ -418,3 +418,20 @@ func TestVerifyDigestOfBlobAccepted(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyManifestCut: a Manifest.db cut in half is a finding (the backup would not
+// restore), named by its file, not a failure to run.
+func TestVerifyManifestCut(t *testing.T) {
+	for _, enc := range []bool{false, true} {
+		truth := generate(t, gen.Options{Seed: 25, Encrypted: enc, Entries: 2000})
+		db := filepath.Join(truth.Dir, "Manifest.db")
+		st, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(db, st.Size()/2/4096*4096); err != nil {
+			t.Fatal(err)
+		}
+		wantOnly(t, verifyTruth(t, truth, VerifyOptions{Quick: true}), "manifest Manifest.db")
+	}
+}
