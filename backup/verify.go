@@ -149,6 +149,11 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 		rep.Problems = append(rep.Problems, Problem{Check: CheckManifest, File: b.Format.String(),
 			Detail: fmt.Sprintf("%d rows with unusable paths were dropped", n)})
 	}
+	if !vo.Quick {
+		if err := b.checkManifestDB(); err != nil {
+			rep.Problems = append(rep.Problems, Problem{Check: CheckManifest, File: "Manifest.db", Detail: err.Error()})
+		}
+	}
 	rep.Problems = append(rep.Problems, b.verifyEntries(rep, vo)...)
 	if vo.Snapshot != nil {
 		rep.Problems = append(rep.Problems, checkRecordedFiles(dir, vo.Snapshot.Files, vo.Quick)...)
@@ -350,4 +355,36 @@ func checkRecordedFiles(dir string, files map[string]RecordedFile, quick bool) [
 		f.Close()
 	}
 	return out
+}
+
+// checkManifestDB runs PRAGMA quick_check on Manifest.db (decrypted on the fly): loading
+// it reads the Files table only, and the device restores from all of it.
+func (b *Backup) checkManifestDB() error {
+	if b.Format != FormatDB {
+		return nil
+	}
+	if b.manifestEncrypted() {
+		r, size, closeFile, err := b.openManifestReader()
+		if err != nil {
+			return err
+		}
+		defer closeFile()
+		if err := quickCheck(r, size); err != nil {
+			return fmt.Errorf("PRAGMA quick_check: %w", err)
+		}
+		return nil
+	}
+	f, err := os.Open(filepath.Join(b.Dir, "Manifest.db"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := quickCheck(f, fi.Size()); err != nil {
+		return fmt.Errorf("PRAGMA quick_check: %w", err)
+	}
+	return nil
 }

@@ -435,3 +435,36 @@ func TestVerifyManifestCut(t *testing.T) {
 		wantOnly(t, verifyTruth(t, truth, VerifyOptions{Quick: true}), "manifest Manifest.db")
 	}
 }
+
+// TestVerifyManifestIndexDamaged: a damaged index page of a plain Manifest.db, which
+// loading the Files table does not read, is found by the manifest's quick_check.
+func TestVerifyManifestIndexDamaged(t *testing.T) {
+	truth := generate(t, gen.Options{Seed: 26})
+	path := filepath.Join(truth.Dir, "Manifest.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root int64
+	err = db.QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'FilesFlagsIdx'`).Scan(&root)
+	db.Close()
+	if err != nil {
+		t.Fatalf("the generator's Manifest.db has no FilesFlagsIdx: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := (root - 1) * 4096 // page_size 4096
+	for k := at; k < at+8; k++ {
+		data[k] ^= 0xa5
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := verifyTruth(t, truth, VerifyOptions{})
+	wantOnly(t, rep, "manifest Manifest.db")
+	if !strings.Contains(rep.Problems[0].Detail, "quick_check") {
+		t.Fatalf("not found by quick_check: %s", rep.Problems[0])
+	}
+}
