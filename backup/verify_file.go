@@ -53,6 +53,10 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 		v.report(entryProblem(e, CheckBlobRead, "%v", err))
 		return
 	}
+	if !fi.Mode().IsRegular() {
+		v.report(entryProblem(e, CheckBlobRead, "blob %s is not a regular file", path))
+		return
+	}
 	size := fi.Size()
 	var raw io.ReaderAt = f
 	if v.vo.Snapshot != nil {
@@ -61,10 +65,6 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 			raw = h
 			defer func() { v.checkRecorded(e, f, size, rec, h) }()
 		}
-	}
-	if !fi.Mode().IsRegular() {
-		v.report(entryProblem(e, CheckBlobRead, "blob %s is not a regular file", path))
-		return
 	}
 	encrypted := v.b.Encrypted && e.WrappedKey != nil
 	// An empty file is stored as an empty blob by some writers, also when encrypted.
