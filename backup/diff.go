@@ -21,16 +21,16 @@ const (
 
 // Difference is one entry that is not the same in A and B.
 type Difference struct {
-	Kind   DiffKind `json:"kind"`
-	Domain string   `json:"domain"`
-	Path   string   `json:"path"`
-	Type   string   `json:"type"` // file, dir or symlink (B's; A's for a removed entry)
+	Kind   DiffKind
+	Domain string
+	Path   string
+	Type   string // file, dir or symlink (B's; A's for a removed entry)
 	// Fields name what differs: contents, type, target, mode, mtime, owner, size
 	// (the recorded size) and xattrs.
-	Fields []string `json:"fields,omitempty"`
+	Fields []string
 	// Undecided: the records differ in size, mtime or inode and the contents were not
 	// compared (no --content), so the contents may still be the same.
-	Undecided bool `json:"undecided,omitempty"`
+	Undecided bool
 }
 
 // Key is "Domain/path" ("Domain" for a domain root).
@@ -44,9 +44,9 @@ type DiffOptions struct {
 
 // DiffResult lists the differences in domain, then path order.
 type DiffResult struct {
-	Differences []Difference `json:"differences"`
-	Entries     int          `json:"entries"`         // entries compared (present in both)
-	Compared    int          `json:"contentCompared"` // files whose contents were read
+	Differences []Difference
+	Entries     int // entries compared (present in both)
+	Compared    int // files whose contents were read
 }
 
 // Same reports whether no difference was found.

@@ -15,6 +15,7 @@ import (
 	"howett.net/plist"
 
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -267,10 +268,7 @@ func extractAll(t *testing.T, b *Backup, dir string) {
 // names the same files as ours: its "Only in" lines are our topmost added and removed
 // entries, its "differ" lines our contents, type and target changes.
 func TestDiffAgainstDiffRQ(t *testing.T) {
-	bin, err := exec.LookPath("diff")
-	if err != nil {
-		t.Fatal("diff(1) not found")
-	}
+	bin := testenv.RequireTool(t, "diff")
 	ta, tb := generatePair(t, gen.Options{Seed: 33, Encrypted: true, Entries: 300})
 	a, b := openTruth(t, ta), openTruth(t, tb)
 	root := t.TempDir()

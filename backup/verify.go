@@ -42,12 +42,12 @@ const (
 // Problem is one finding of Verify. Entry-level problems name the row's domain, path and
 // fileID; backup-level ones (a plist, the manifest) name the file in File instead.
 type Problem struct {
-	Check  Check  `json:"check"`
-	Domain string `json:"domain,omitempty"`
-	Path   string `json:"path,omitempty"`
-	FileID string `json:"fileID,omitempty"`
-	File   string `json:"file,omitempty"` // a backup-level file, e.g. "Status.plist"
-	Detail string `json:"detail"`
+	Check  Check
+	Domain string
+	Path   string
+	FileID string
+	File   string // a backup-level file, e.g. "Status.plist"
+	Detail string
 }
 
 // String is the problem's one line: "HomeDomain/Library/SMS/sms.db (fileID 3d0d...):
@@ -103,18 +103,18 @@ type SnapshotRecord struct {
 
 // VerifyReport is what Verify found.
 type VerifyReport struct {
-	Dir       string        `json:"dir"`
-	Format    string        `json:"format"`
-	Encrypted bool          `json:"encrypted"`
-	Quick     bool          `json:"quick"`
-	Files     int           `json:"files"`
-	Dirs      int           `json:"dirs"`
-	Symlinks  int           `json:"symlinks"`
-	Databases int           `json:"databases"` // SQLite files quick_check'ed
-	Digests   int           `json:"digests"`   // contents compared with a recorded SHA-1
-	Bytes     int64         `json:"bytes"`     // blob bytes read
-	Elapsed   time.Duration `json:"elapsedNs"`
-	Problems  []Problem     `json:"problems"`
+	Dir       string
+	Format    string
+	Encrypted bool
+	Quick     bool
+	Files     int
+	Dirs      int
+	Symlinks  int
+	Databases int   // SQLite files quick_check'ed
+	Digests   int   // contents compared with a recorded SHA-1
+	Bytes     int64 // blob bytes read
+	Elapsed   time.Duration
+	Problems  []Problem
 }
 
 // Sound reports whether nothing was found.

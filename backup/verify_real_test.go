@@ -14,6 +14,7 @@ import (
 
 	"iosbackup/internal/devicesim"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -103,13 +104,7 @@ func TestVerifyEncryptedSample(t *testing.T) {
 // simulated device; the folder it writes (its own Status.plist and Info.plist) verifies
 // sound, and a blob it wrote, once removed, is named.
 func TestVerifyIdevicebackup2Capture(t *testing.T) {
-	bin, err := exec.LookPath("idevicebackup2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("idevicebackup2 is missing and CI=true: install libimobiledevice-utils")
-		}
-		t.Skip("idevicebackup2 not installed (apt-get install libimobiledevice-utils)")
-	}
+	bin := testenv.RequireTool(t, "idevicebackup2")
 	src := filepath.Join(t.TempDir(), "src")
 	truth, err := gen.Generate(src, gen.Options{Seed: 23, Entries: 500})
 	if err != nil {

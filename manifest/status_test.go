@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"howett.net/plist"
+
+	"iosbackup/internal/testenv"
 )
 
 func TestStatusComplete(t *testing.T) {
@@ -46,13 +48,7 @@ func TestStatusComplete(t *testing.T) {
 // TestOpenSQLiteReader: a database made by the sqlite3 CLI opens from an io.ReaderAt
 // (any tables) and passes quick_check; bytes that are no database fail to open.
 func TestOpenSQLiteReader(t *testing.T) {
-	cli, err := exec.LookPath("sqlite3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sqlite3 missing and CI=true")
-		}
-		t.Skip("sqlite3 CLI not installed")
-	}
+	cli := testenv.RequireTool(t, "sqlite3")
 	path := filepath.Join(t.TempDir(), "t.db")
 	if out, err := exec.Command(cli, path, "CREATE TABLE notes(x TEXT); INSERT INTO notes VALUES ('hello');").CombinedOutput(); err != nil {
 		t.Fatalf("sqlite3: %v %s", err, out)

@@ -86,27 +86,9 @@ func writeDiffJSON(w io.Writer, res *backup.DiffResult, stat bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if stat {
-		type row struct {
-			Domain  string `json:"domain"`
-			Added   int    `json:"added"`
-			Removed int    `json:"removed"`
-			Changed int    `json:"changed"`
-			Attrs   int    `json:"attrs"`
-		}
-		rows := []row{}
-		for _, s := range res.Stat() {
-			rows = append(rows, row{s.Domain, s.Added, s.Removed, s.Changed, s.Attrs})
-		}
-		return enc.Encode(map[string]any{"same": res.Same(), "domains": rows})
+		return enc.Encode(diffStatToJSON(res))
 	}
-	out := struct {
-		Same bool `json:"same"`
-		*backup.DiffResult
-	}{res.Same(), res}
-	if out.Differences == nil {
-		out.Differences = []backup.Difference{}
-	}
-	return enc.Encode(out)
+	return enc.Encode(diffToJSON(res))
 }
 
 // openBoth opens the two backups at once (loading a manifest is most of a diff's time,

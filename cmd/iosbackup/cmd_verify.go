@@ -100,14 +100,7 @@ func writeVerifyText(w io.Writer, rep *backup.VerifyReport) {
 }
 
 func writeVerifyJSON(w io.Writer, rep *backup.VerifyReport) error {
-	out := struct {
-		*backup.VerifyReport
-		Sound bool `json:"sound"`
-	}{rep, rep.Sound()}
-	if out.Problems == nil {
-		out.Problems = []backup.Problem{}
-	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(verifyToJSON(rep))
 }

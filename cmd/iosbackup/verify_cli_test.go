@@ -59,14 +59,27 @@ func TestVerifyCLI(t *testing.T) {
 	}
 	code, out, _ = runCLI(t, "verify", "--quick", "--json", truth.Dir)
 	var rep struct {
-		Sound    bool
-		Quick    bool
-		Problems []struct{ Check, Domain, Path, FileID string }
+		Path     string `json:"path"`
+		Sound    bool   `json:"sound"`
+		Quick    bool   `json:"quick"`
+		Problems []struct {
+			Check  string `json:"check"`
+			Domain string `json:"domain"`
+			Path   string `json:"path"`
+			FileID string `json:"file_id"`
+		} `json:"problems"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, out)
 	}
-	if code != 1 || rep.Sound || !rep.Quick || len(rep.Problems) != 1 || rep.Problems[0].Check != "blob-missing" ||
+	// The project's one JSON naming (json_out.go): snake_case, path, *_bytes, *_seconds.
+	var obj map[string]any
+	json.Unmarshal([]byte(out), &obj)
+	requireKeys(t, "verify", obj, []string{"path", "sound", "files", "read_bytes", "elapsed_seconds", "problems"},
+		[]string{"dir", "bytes", "elapsedNs", "Dir"})
+	requireKeys(t, "verify problem", obj["problems"].([]any)[0].(map[string]any), []string{"check", "domain", "path", "file_id", "detail"},
+		[]string{"fileID", "FileID"})
+	if code != 1 || rep.Sound || !rep.Quick || rep.Path != truth.Dir || len(rep.Problems) != 1 || rep.Problems[0].Check != "blob-missing" ||
 		rep.Problems[0].Path != te.Path || rep.Problems[0].FileID != te.ID().String() {
 		t.Fatalf("--json: exit %d %+v", code, rep)
 	}
@@ -166,6 +179,9 @@ func TestDiffCLI(t *testing.T) {
 		len(res.Differences) != len(added)+len(removed)+len(changed) {
 		t.Fatalf("--json: exit %d, %v, %d differences", code, err, len(res.Differences))
 	}
+	var obj map[string]any
+	json.Unmarshal([]byte(out), &obj)
+	requireKeys(t, "diff", obj, []string{"same", "entries_compared", "contents_compared", "differences"}, []string{"Entries", "contentCompared"})
 	if code, _, _ := runCLI(t, "diff", a.Dir, filepath.Join(t.TempDir(), "none")); code != 2 {
 		t.Fatalf("missing B: exit %d", code)
 	}
