@@ -75,16 +75,13 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 	// its name: SQLite would follow a symlink, or block on a pipe, swapped in later.
 	var db *sql.DB
 	var closeDB func() error
-	if b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0 {
-		class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
+	if b.manifestEncrypted() {
+		key, err := b.manifestKey()
 		if err != nil {
-			return nil, fmt.Errorf("%s: ManifestKey in Manifest.plist: %w", b.Dir, err)
-		}
-		key, err := b.keys.UnwrapFileKey(class, wrapped)
-		if err != nil {
-			return nil, fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
+			return nil, err
 		}
 		r, err := openManifestDB(f, fi.Size(), key)
+		clear(key)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt %s: %w", path, err)
 		}
@@ -121,6 +118,25 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 	b.Stats.Rows, b.Stats.Skipped = stats.Rows, stats.Skipped
 	b.addDropped(stats.Dropped)
 	return entries, nil
+}
+
+// manifestEncrypted reports whether Manifest.db is encrypted as a whole (iOS 10.2+).
+func (b *Backup) manifestEncrypted() bool {
+	return b.Format == FormatDB && b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0
+}
+
+// manifestKey unwraps the key of an encrypted Manifest.db (Manifest.plist's
+// ManifestKey: a 4-byte class and the wrapped key). Clear it after use.
+func (b *Backup) manifestKey() ([]byte, error) {
+	class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: ManifestKey in Manifest.plist: %w", b.Dir, err)
+	}
+	key, err := b.keys.UnwrapFileKey(class, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
+	}
+	return key, nil
 }
 
 // loadGCPercent is the garbage collector's target while a manifest loads. With the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -126,13 +125,16 @@ func (r *VerifyReport) Sound() bool { return len(r.Problems) == 0 }
 func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 	start := time.Now()
 	rep := &VerifyReport{Dir: dir, Quick: vo.Quick}
-	if !IsBackupDir(dir) {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
-		}
+	f, err := openFolder(dir)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	format := detectFormat(f)
+	if format == 0 {
 		return nil, fmt.Errorf("verify %s: %w", dir, ErrNotBackup)
 	}
-	rep.Problems = append(rep.Problems, checkPlists(dir)...)
+	rep.Problems = append(rep.Problems, checkPlists(f)...)
 
 	b, err := Open(dir, opt)
 	if err != nil {
@@ -140,7 +142,7 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 			return nil, err
 		}
 		// The manifest itself is damaged: the backup would not restore.
-		rep.Problems = append(rep.Problems, Problem{Check: CheckManifest, File: manifestName(dir), Detail: err.Error()})
+		rep.Problems = append(rep.Problems, Problem{Check: CheckManifest, File: format.String(), Detail: err.Error()})
 		rep.Elapsed = time.Since(start)
 		return rep, nil
 	}
@@ -156,7 +158,7 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 	}
 	rep.Problems = append(rep.Problems, b.verifyEntries(rep, vo)...)
 	if vo.Snapshot != nil {
-		rep.Problems = append(rep.Problems, checkRecordedFiles(dir, vo.Snapshot.Files, vo.Quick)...)
+		rep.Problems = append(rep.Problems, checkRecordedFiles(f, vo.Snapshot.Files, vo.Quick)...)
 	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool {
 		pi, pj := rep.Problems[i], rep.Problems[j]
@@ -172,16 +174,9 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 	return rep, nil
 }
 
-func manifestName(dir string) string {
-	if f := detectFormat(dir); f != 0 {
-		return f.String()
-	}
-	return "manifest"
-}
-
 // checkPlists checks that Info, Manifest and Status plists are there and parse with the
 // guarded parsers, and that Status says the backup completed.
-func checkPlists(dir string) []Problem {
+func checkPlists(f *folder) []Problem {
 	var out []Problem
 	add := func(c Check, file string, err error) {
 		detail := err.Error()
@@ -190,13 +185,13 @@ func checkPlists(dir string) []Problem {
 		}
 		out = append(out, Problem{Check: c, File: file, Detail: detail})
 	}
-	if _, err := manifest.ReadInfo(filepath.Join(dir, "Info.plist")); err != nil {
+	if _, err := readInfo(f); err != nil {
 		add(CheckInfoPlist, "Info.plist", err)
 	}
-	if _, err := manifest.ReadManifestPlist(filepath.Join(dir, "Manifest.plist")); err != nil {
+	if _, err := readManifestPlist(f); err != nil {
 		add(CheckManifestPlist, "Manifest.plist", err)
 	}
-	st, err := manifest.ReadStatus(filepath.Join(dir, "Status.plist"))
+	st, err := readStatus(f)
 	switch {
 	case err != nil:
 		add(CheckStatusPlist, "Status.plist", err)
@@ -322,23 +317,19 @@ func containsNUL(s string) bool {
 
 // checkRecordedFiles checks the snapshot's files that are not blobs (Manifest.db, the
 // plists) against the record: sizes only when quick.
-func checkRecordedFiles(dir string, files map[string]RecordedFile, quick bool) []Problem {
+func checkRecordedFiles(dir *folder, files map[string]RecordedFile, quick bool) []Problem {
 	var out []Problem
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		rec := files[name]
-		path := filepath.Join(dir, filepath.FromSlash(name))
 		bad := func(format string, a ...any) {
 			out = append(out, Problem{Check: CheckSnapshot, File: name, Detail: fmt.Sprintf(format, a...)})
 		}
-		f, err := os.Open(path)
+		f, fi, err := dir.open(name) // confined: the record's names stay inside the folder
 		if err != nil {
 			bad("%v", err)
 			continue
 		}
-		fi, err := f.Stat()
 		switch {
-		case err != nil:
-			bad("%v", err)
 		case fi.Size() != rec.Size:
 			bad("%d bytes, the snapshot recorded %d: it was changed after the snapshot was taken", fi.Size(), rec.Size)
 		case !quick:
@@ -363,27 +354,26 @@ func (b *Backup) checkManifestDB() error {
 	if b.Format != FormatDB {
 		return nil
 	}
-	if b.manifestEncrypted() {
-		r, size, closeFile, err := b.openManifestReader()
-		if err != nil {
-			return err
-		}
-		defer closeFile()
-		if err := quickCheck(r, size); err != nil {
-			return fmt.Errorf("PRAGMA quick_check: %w", err)
-		}
-		return nil
-	}
-	f, err := os.Open(filepath.Join(b.Dir, "Manifest.db"))
+	f, fi, err := b.dir.open("Manifest.db")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
+	var r io.ReaderAt = f
+	size := fi.Size()
+	if b.manifestEncrypted() {
+		key, err := b.manifestKey()
+		if err != nil {
+			return err
+		}
+		dr, err := openManifestDB(f, size, key)
+		clear(key)
+		if err != nil {
+			return fmt.Errorf("decrypt: %w", err)
+		}
+		r, size = dr, dr.Size()
 	}
-	if err := quickCheck(f, fi.Size()); err != nil {
+	if err := quickCheck(r, size); err != nil {
 		return fmt.Errorf("PRAGMA quick_check: %w", err)
 	}
 	return nil

@@ -37,7 +37,7 @@ type fileVerifier struct {
 }
 
 func (v *fileVerifier) verify(e *manifest.Entry) {
-	f, path, err := v.b.openBlob(e)
+	f, fi, path, err := v.b.openBlob(e)
 	if err != nil {
 		rel, _ := filepath.Rel(v.b.Dir, path)
 		if errors.Is(err, ErrBlobMissing) {
@@ -47,16 +47,9 @@ func (v *fileVerifier) verify(e *manifest.Entry) {
 		}
 		return
 	}
+	// openBlob opened a regular file inside the folder (a symlink or a pipe in the
+	// blob's place is an error above, naming it).
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		v.report(entryProblem(e, CheckBlobRead, "%v", err))
-		return
-	}
-	if !fi.Mode().IsRegular() {
-		v.report(entryProblem(e, CheckBlobRead, "blob %s is not a regular file", path))
-		return
-	}
 	size := fi.Size()
 	var raw io.ReaderAt = f
 	if v.vo.Snapshot != nil {

@@ -36,7 +36,11 @@ func TestStatusComplete(t *testing.T) {
 		t.Error("no Status.plist counts as complete")
 	}
 	// The encrypted sample's Status.plist is an empty dict: not complete.
-	st, err := ReadStatus(filepath.Join(encryptedDir, "Status.plist"))
+	data, err := os.ReadFile(filepath.Join(encryptedDir, "Status.plist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ParseStatus(data)
 	if err != nil {
 		t.Fatal(err)
 	}
