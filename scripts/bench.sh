@@ -713,10 +713,10 @@ cat_blobs() { find "$1" -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -exec 
 w9() {
 	say "W9 full verify of an encrypted backup (decrypt, digests, quick_check of every database) vs cat of all its blobs, cold"
 	fixture verify-enc -encrypted -kdf fast -entries 100000 -big 512M -seed 8
-	local dir=$FIX/verify-enc bytes i vs=() cs=()
+	local dir=$FIX/verify-enc bytes vs=() cs=()
 	bytes=$(blob_bytes "$dir")
 	say "   blobs: $((bytes / 1000000)) MB"
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		drop_all
 		timed "$BIN" verify --key-file "$FIX/verify-enc.key" "$dir"; vs+=("$T")
 		drop_all
@@ -738,11 +738,11 @@ w10() {
 	say "W10 diff of two 1,000,000-entry manifests (revisions 0 and 1 of a device) vs loading both (iosbackup ls of each), manifests in the page cache"
 	fixture tree1m-plain -entries 1000000 -omit-filler-blobs -seed 3
 	fixture tree1m-plain-r1 -entries 1000000 -omit-filler-blobs -seed 3 -revision 1
-	local a=$FIX/tree1m-plain b=$FIX/tree1m-plain-r1 i ds=() ls=() n
+	local a=$FIX/tree1m-plain b=$FIX/tree1m-plain-r1 ds=() ls=() n
 	cat "$a/Manifest.db" "$b/Manifest.db" > /dev/null
 	capture n diff_backups "$a" "$b"
 	say "   $(printf '%s\n' "$n" | wc -l) differences"
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		timed diff_backups "$a" "$b"; ds+=("$T")
 		timed "$BIN" ls "$a"
 		local la=$T
