@@ -1,20 +1,13 @@
 package backup
 
 import (
-	"bytes"
-	"context"
 	"database/sql"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	"iosbackup/internal/devicesim"
-	"iosbackup/internal/gen"
-	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -98,69 +91,4 @@ func TestVerifyEncryptedSample(t *testing.T) {
 	if rep.Files != 1 || rep.Bytes != int64(len("Test data")) || !rep.Encrypted {
 		t.Fatalf("files %d, bytes %d, encrypted %v", rep.Files, rep.Bytes, rep.Encrypted)
 	}
-}
-
-// TestVerifyIdevicebackup2Capture: Debian's idevicebackup2 takes a backup from the
-// simulated device; the folder it writes (its own Status.plist and Info.plist) verifies
-// sound, and a blob it wrote, once removed, is named.
-func TestVerifyIdevicebackup2Capture(t *testing.T) {
-	bin := testenv.RequireTool(t, "idevicebackup2")
-	src := filepath.Join(t.TempDir(), "src")
-	truth, err := gen.Generate(src, gen.Options{Seed: 23, Entries: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sockDir, err := os.MkdirTemp("", "sim-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(sockDir)
-	sim, err := devicesim.Start(filepath.Join(sockDir, "mux.sock"), devicesim.Config{Source: src, ServiceSSL: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-
-	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "backup", "--full", out)
-	cmd.Env = append(os.Environ(), "USBMUXD_SOCKET_ADDRESS=UNIX:"+sim.Socket())
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Run(); err != nil || !strings.Contains(log.String(), "Backup Successful.") {
-		tail := log.String()
-		if len(tail) > 3000 {
-			tail = tail[len(tail)-3000:]
-		}
-		t.Fatalf("idevicebackup2: %v\n%s", err, tail)
-	}
-	dir := filepath.Join(out, sim.UDID())
-	rep, err := Verify(dir, Options{}, VerifyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.Sound() {
-		t.Fatalf("idevicebackup2's backup has problems:\n%s", problemLines(rep))
-	}
-	files := 0
-	for _, te := range truth.Entries {
-		if te.Kind == manifest.KindFile {
-			files++
-		}
-	}
-	if rep.Files != files || rep.Databases < 7 {
-		t.Fatalf("verified %d files (source has %d), %d databases", rep.Files, files, rep.Databases)
-	}
-
-	te := pick(t, truth, func(te *gen.TruthEntry) bool { return strings.HasSuffix(te.Path, "sms.db") })
-	id := te.ID().String()
-	if err := os.Remove(filepath.Join(dir, id[:2], id)); err != nil {
-		t.Fatal(err)
-	}
-	rep, err = Verify(dir, Options{}, VerifyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantOnly(t, rep, want(CheckBlobMissing, te))
 }
