@@ -91,7 +91,12 @@ type LoadStats struct {
 	Duplicates  int
 	Invalid     int // hostile or unusable paths, dropped
 	Orphans     int
-	Elapsed     time.Duration
+	// Dropped names every manifest row that is not in the index, and why: the rows
+	// the reader could not use, then those the index refused (Invalid, Duplicates,
+	// Orphans). Nil when none was left out. Commands must say so: a row that vanishes
+	// silently looks like a file the device never had.
+	Dropped *manifest.Drops
+	Elapsed time.Duration
 }
 
 // Open reads the backup in dir. For an encrypted backup it unlocks the keybag first, so a

@@ -41,12 +41,25 @@ func (b *Backup) load() error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		b.Stats.Rows = st.Records
+		b.addDropped(st.Dropped)
 	}
 	ix, st := manifest.NewIndex(entries)
 	b.Index = ix
 	b.Stats.Synthesized, b.Stats.Duplicates = st.Synthesized, st.Duplicates
 	b.Stats.Invalid, b.Stats.Orphans = st.Invalid, st.Orphans
+	b.addDropped(st.Dropped)
 	return nil
+}
+
+// addDropped adds the rows a reader or the index left out to b.Stats.Dropped.
+func (b *Backup) addDropped(d *manifest.Drops) {
+	if d.Total() == 0 {
+		return
+	}
+	if b.Stats.Dropped == nil {
+		b.Stats.Dropped = new(manifest.Drops)
+	}
+	b.Stats.Dropped.Merge(d)
 }
 
 // readDB reads the entries of Manifest.db, decrypting it on the fly when the backup is
@@ -62,16 +75,13 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 	// its name: SQLite would follow a symlink, or block on a pipe, swapped in later.
 	var db *sql.DB
 	var closeDB func() error
-	if b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0 {
-		class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
+	if b.manifestEncrypted() {
+		key, err := b.manifestKey()
 		if err != nil {
-			return nil, fmt.Errorf("%s: ManifestKey in Manifest.plist: %w", b.Dir, err)
-		}
-		key, err := b.keys.UnwrapFileKey(class, wrapped)
-		if err != nil {
-			return nil, fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
+			return nil, err
 		}
 		r, err := openManifestDB(f, fi.Size(), key)
+		clear(key)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt %s: %w", path, err)
 		}
@@ -106,7 +116,27 @@ func (b *Backup) readDB() ([]manifest.Entry, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	b.Stats.Rows, b.Stats.Skipped = stats.Rows, stats.Skipped
+	b.addDropped(stats.Dropped)
 	return entries, nil
+}
+
+// manifestEncrypted reports whether Manifest.db is encrypted as a whole (iOS 10.2+).
+func (b *Backup) manifestEncrypted() bool {
+	return b.Format == FormatDB && b.Encrypted && b.Manifest != nil && len(b.Manifest.ManifestKey) > 0
+}
+
+// manifestKey unwraps the key of an encrypted Manifest.db (Manifest.plist's
+// ManifestKey: a 4-byte class and the wrapped key). Clear it after use.
+func (b *Backup) manifestKey() ([]byte, error) {
+	class, wrapped, err := splitClassKey(b.Manifest.ManifestKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: ManifestKey in Manifest.plist: %w", b.Dir, err)
+	}
+	key, err := b.keys.UnwrapFileKey(class, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("%s: unwrapping ManifestKey: %w", b.Dir, err)
+	}
+	return key, nil
 }
 
 // loadGCPercent is the garbage collector's target while a manifest loads. With the

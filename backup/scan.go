@@ -118,7 +118,7 @@ func Summarize(dir string, measure bool) (Summary, error) {
 	}
 	if st, err := readStatus(f); err == nil {
 		s.HasStatus = true
-		s.Complete = st.SnapshotState == "finished"
+		s.Complete = st.Complete()
 		if s.Date.IsZero() {
 			s.Date = st.Date
 		}

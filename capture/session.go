@@ -20,6 +20,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"howett.net/plist"
+
+	"iosbackup/manifest"
 )
 
 // quietAfter is how long the device may stay silent before the user is told it
@@ -283,8 +285,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: no Status.plist after the backup: %v", ErrBackupFailed, err)
 	}
-	if state := snapshotState(status); state != "finished" {
-		return nil, fmt.Errorf("%w: Status.plist says the snapshot is %q, not finished", ErrBackupFailed, state)
+	if !manifest.StatusComplete(status) {
+		return nil, fmt.Errorf("%w: Status.plist says the snapshot is %q, not finished", ErrBackupFailed, manifest.StatusState(status))
 	}
 	encrypted := vals.willEncrypt
 	if mp, err := st.readTarget("Manifest.plist"); err == nil {
@@ -310,18 +312,10 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 // previousComplete reports whether the backup folder holds a finished backup.
 func previousComplete(st *store) bool {
 	data, err := st.readBackup("Status.plist")
-	if err != nil || snapshotState(data) != "finished" {
+	if err != nil || !manifest.StatusComplete(data) {
 		return false
 	}
 	return st.exists(path.Join(st.udid, "Manifest.db")) || st.exists(path.Join(st.udid, "Manifest.mbdb"))
-}
-
-func snapshotState(statusPlist []byte) string {
-	var s struct{ SnapshotState string }
-	if _, err := plist.Unmarshal(statusPlist, &s); err != nil {
-		return ""
-	}
-	return s.SnapshotState
 }
 
 // checkSpace stops before the transfer when the backup cannot fit. The device's used

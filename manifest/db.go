@@ -22,13 +22,17 @@ import (
 type DBStats struct {
 	Rows    int // rows read from the Files table
 	Entries int // entries handed to fn
-	// Skipped rows have a NULL domain, relativePath or file, or flags 16.
+	// Skipped rows are Apple's placeholders: flags 16, or domain, relativePath and
+	// file all NULL.
 	Skipped int
-	// BadFile rows have a `file` column that could not be decoded (or is larger
-	// than MaxMBFileSize, or names no file type in either Mode or flags): they are
-	// left out. FirstBadFile is the first such error, naming its row.
+	// BadFile rows are left out: a `file` column that could not be decoded (or is
+	// larger than MaxMBFileSize, or names no file type in either Mode or flags), a
+	// column over its bound (see dbguard.go), or a NULL column on a row that is no
+	// placeholder. Dropped says which, row by row; FirstBadFile is the first such
+	// error, naming its row.
 	BadFile      int
 	FirstBadFile error
+	Dropped      *Drops // nil when no row was left out
 	// FlagMismatch rows have a Mode file type that disagrees with flags: the entry
 	// takes the type of Mode.
 	FlagMismatch int
@@ -62,17 +66,32 @@ const flagsNullRow = 16
 // is returned unchanged.
 //
 // A fileID that is not 40 hex digits is an error naming the row: a manifest that names
-// blobs outside the backup folder is hostile, not damaged. Rows with NULL columns or
-// flags 16 are skipped, and undecodable `file` columns left out; both are counted in
-// the returned stats.
+// blobs outside the backup folder is hostile, not damaged. Apple's placeholder rows
+// (flags 16, or every column NULL) are skipped; rows with an undecodable or oversized
+// `file` column, or a NULL column, are left out; both are counted in the returned
+// stats, and every row left out is named in its Dropped.
 func ReadDB(db *sql.DB, fn func(*Entry) error) (DBStats, error) {
 	return ReadDBContext(context.Background(), db, fn)
 }
 
 // ReadDBContext is ReadDB with a context that can cancel the query.
+//
+// The read takes one connection of db, checks the schema on it and bounds the values
+// SQLite may build (see dbguard.go): a hostile Manifest.db is refused with an error,
+// or has its oversized rows dropped, instead of exhausting memory.
 func ReadDBContext(ctx context.Context, db *sql.DB, fn func(*Entry) error) (DBStats, error) {
+	conn, err := guardedConn(ctx, db)
+	if err != nil {
+		return DBStats{}, err
+	}
+	defer conn.Close()
+	return readFiles(ctx, conn, fn)
+}
+
+// readFiles is ReadDBContext on a connection already guarded.
+func readFiles(ctx context.Context, q queryer, fn func(*Entry) error) (DBStats, error) {
 	var st DBStats
-	p := newDBPipeline(ctx, db)
+	p := newDBPipeline(ctx, q)
 	defer p.stop()
 	for {
 		b, ok := p.next()
@@ -101,6 +120,7 @@ func ReadDBContext(ctx context.Context, db *sql.DB, fn func(*Entry) error) (DBSt
 				if st.FirstBadFile == nil {
 					st.FirstBadFile = res.err
 				}
+				addDrop(&st.Dropped, *res.drop)
 				continue
 			}
 			if res.modeFromFlags {
@@ -130,15 +150,20 @@ func ReadDBContext(ctx context.Context, db *sql.DB, fn func(*Entry) error) (DBSt
 // synthesizes (it then sorts them in place), so that a million entries (200 MB) are
 // neither copied by append's doubling nor held twice.
 func ReadDBEntries(ctx context.Context, db *sql.DB) ([]Entry, DBStats, error) {
+	conn, err := guardedConn(ctx, db) // before the count: a view could count forever
+	if err != nil {
+		return nil, DBStats{}, err
+	}
+	defer conn.Close()
 	var n int64
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM Files`).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM Files`).Scan(&n); err != nil {
 		n = 0 // the read that follows reports what is wrong
 	}
 	// The count is real, but most rows may yet be skipped: reserve at most 4M entries
 	// (800 MB) up front; append takes over beyond.
 	n = min(n, 4<<20)
 	entries := make([]Entry, 0, n+n/64+16)
-	st, err := ReadDBContext(ctx, db, func(e *Entry) error {
+	st, err := readFiles(ctx, conn, func(e *Entry) error {
 		entries = append(entries, *e)
 		return nil
 	})
@@ -246,7 +271,7 @@ func openDBWithWAL(path string) (*sql.DB, error) {
 		vfsDBName:  {r: dbf, size: dbi.Size()},
 		vfsWALName: {r: walf, size: wali.Size()},
 	}}
-	db, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", release)
+	db, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", release, checkManifestDB)
 	if err != nil {
 		return nil, fmt.Errorf("open %s (with its -wal): %w", path, err)
 	}
@@ -266,7 +291,7 @@ func OpenDBReader(r io.ReaderAt, size int64) (*sql.DB, func() error, error) {
 		return nil, nil, fmt.Errorf("Manifest.db: negative size %d", size)
 	}
 	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
-	db, err := openVFS(fsys, "immutable=1", func() error { return nil })
+	db, err := openVFS(fsys, "immutable=1", func() error { return nil }, checkManifestDB)
 	if err != nil {
 		return nil, nil, fmt.Errorf("Manifest.db: %w", err)
 	}
@@ -284,17 +309,30 @@ func OpenDBReaderWithWAL(db io.ReaderAt, dbSize int64, wal io.ReaderAt, walSize 
 		vfsDBName:  {r: db, size: dbSize},
 		vfsWALName: {r: wal, size: walSize},
 	}}
-	d, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", func() error { return nil })
+	d, err := openVFS(fsys, "mode=ro&_pragma=locking_mode(EXCLUSIVE)", func() error { return nil }, checkManifestDB)
 	if err != nil {
 		return nil, nil, fmt.Errorf("Manifest.db (with its -wal): %w", err)
 	}
 	return d, d.Close, nil
 }
 
+// OpenSQLiteReader opens any SQLite database whose bytes come from r (a file inside a
+// backup, through the decrypting reader) read-only and immutable through the same
+// private VFS as OpenDBReader: the plaintext never touches the disk. Unlike
+// OpenDBReader it asks for no particular table; it only makes the first connection,
+// so that a file that is no database fails here. Close the DB to release the VFS.
+func OpenSQLiteReader(r io.ReaderAt, size int64) (*sql.DB, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("negative size %d", size)
+	}
+	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
+	return openVFS(fsys, "immutable=1", func() error { return nil }, func(db *sql.DB) error { return db.Ping() })
+}
+
 // openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra
-// URI parameters. Closing the DB closes the connections, then unregisters the VFS and
-// calls release.
-func openVFS(fsys fs.FS, params string, release func() error) (*sql.DB, error) {
+// URI parameters and runs check on it. Closing the DB closes the connections, then
+// unregisters the VFS and calls release.
+func openVFS(fsys fs.FS, params string, release func() error, check func(*sql.DB) error) (*sql.DB, error) {
 	name, v, err := vfs.New(fsys)
 	if err != nil {
 		release()
@@ -311,7 +349,7 @@ func openVFS(fsys fs.FS, params string, release func() error) (*sql.DB, error) {
 		// with an error instead of reading a file nobody will close.
 		return errors.Join(v.Close(), release())
 	}})
-	if err := checkManifestDB(db); err != nil {
+	if err := check(db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -332,20 +370,19 @@ func (c *closingConnector) Close() error {
 	return c.err
 }
 
-// checkManifestDB makes the first connection and checks that the Files table exists,
-// so that opening fails at once on an encrypted or foreign file.
+// checkManifestDB makes the first connection and checks that the Files table exists and
+// is the plain table Apple writes (see checkFilesSchema), so that opening fails at once
+// on an encrypted, foreign or hostile file.
 func checkManifestDB(db *sql.DB) error {
-	var n int
-	err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'Files'`).Scan(&n)
-	if err != nil {
-		var se *sqlite.Error
-		if errors.As(err, &se) && se.Code()&0xff == 26 { // SQLITE_NOTADB, or an extended code of it
-			return fmt.Errorf("not a SQLite database (still encrypted?): %w", err)
-		}
-		return err
+	return checkFilesSchema(context.Background(), db)
+}
+
+// notADatabase says "still encrypted?" for the error SQLite gives on a file that is not
+// a database.
+func notADatabase(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == 26 { // SQLITE_NOTADB, or an extended code of it
+		return fmt.Errorf("not a SQLite database (still encrypted?): %w", err)
 	}
-	if n == 0 {
-		return errors.New("no Files table: not a Manifest.db")
-	}
-	return nil
+	return err
 }

@@ -351,7 +351,27 @@ func TestReadDBSkipsAndCounts(t *testing.T) {
 	defer db.Close()
 	entries, st := readAll(t, db)
 	st.FirstBadFile = nil
-	want := DBStats{Rows: len(rows), Entries: 7, Skipped: 5, BadFile: 4, FlagMismatch: 1, ModeFromFlags: 1, IDMismatch: 1}
+	// Every row left out is named with its reason; the placeholders (flags 16) are not.
+	wantDrops := map[string]DropReason{"null-domain": DropMissing, "null-path": DropMissing, "null-file": DropMissing,
+		"garbage": DropUnreadable, "big": DropTooLong, "empty": DropUnreadable, "fifo": DropNoType}
+	for _, d := range st.Dropped.Rows() {
+		name := d.Path
+		if name == "" {
+			name = "null-path" // the row whose relativePath is NULL: named by its fileID
+			if d.FileID != ComputeFileID("HomeDomain", "null-path").String() {
+				t.Errorf("dropped row without a path: %v", d)
+			}
+		}
+		if wantDrops[name] != d.Reason || d.Row == 0 {
+			t.Errorf("dropped %v, want reason %v", d, wantDrops[name])
+		}
+		delete(wantDrops, name)
+	}
+	if len(wantDrops) != 0 || st.Dropped.Total() != 7 || !st.Dropped.Complete() {
+		t.Errorf("not reported as dropped: %v; report: %v", wantDrops, st.Dropped)
+	}
+	st.Dropped = nil
+	want := DBStats{Rows: len(rows), Entries: 7, Skipped: 2, BadFile: 7, FlagMismatch: 1, ModeFromFlags: 1, IDMismatch: 1}
 	if st != want {
 		t.Fatalf("stats %+v\nwant  %+v", st, want)
 	}
@@ -380,7 +400,7 @@ func TestReadDBSkipsAndCounts(t *testing.T) {
 		st, err := ReadDB(db, func(*Entry) error { return nil })
 		return nil, st, err
 	}()
-	if err != nil || st.FirstBadFile == nil || !strings.Contains(st.FirstBadFile.Error(), `path "garbage"`) {
+	if err != nil || st.FirstBadFile == nil || !strings.Contains(st.FirstBadFile.Error(), `path "null-domain"): domain is NULL`) {
 		t.Fatalf("FirstBadFile = %v (err %v)", st.FirstBadFile, err)
 	}
 

@@ -37,8 +37,9 @@ type span struct{ start, end int32 }
 
 // dbRow is one row of the Files table as the scanner read it.
 type dbRow struct {
-	num         int // 1-based, in table order
-	skip        bool
+	num         int    // 1-based, in table order
+	skip        bool   // one of Apple's placeholder rows (flags 16, or every column NULL)
+	missing     string // the NULL column of a row that is not a placeholder
 	fileIDValid bool
 	oversize    bool   // `file` longer than MaxMBFileSize: fileLen says how long
 	domain      string // interned
@@ -53,8 +54,8 @@ type rowOutcome uint8
 
 const (
 	rowEntry   rowOutcome = iota // deliver entries[i]
-	rowSkipped                   // NULL columns or flags 16
-	rowBad                       // undecodable `file`: err says why
+	rowSkipped                   // a placeholder row: flags 16, or NULL columns
+	rowBad                       // left out: drop says why (err too, for FirstBadFile)
 	rowFatal                     // bad fileID: err stops the read
 )
 
@@ -62,6 +63,7 @@ const (
 type rowResult struct {
 	outcome                                 rowOutcome
 	err                                     error
+	drop                                    *DroppedRow // rowBad: what to report
 	idMismatch, modeFromFlags, flagMismatch bool
 }
 
@@ -83,7 +85,7 @@ func (b *dbBatch) str(s span) string { return string(b.text[s.start:s.end]) }
 
 // name names row r in errors, as ReadDB always has.
 func (b *dbBatch) name(r *dbRow) string {
-	return fmt.Sprintf("Manifest.db row %d (fileID %q, domain %q, path %q)", r.num, b.str(r.fileID), r.domain, b.str(r.path))
+	return fmt.Sprintf("Manifest.db row %d (fileID %q, domain %q, path %q)", r.num, clip(b.str(r.fileID)), clip(r.domain), clip(b.str(r.path)))
 }
 
 // full reports whether the batch should be sent on.
@@ -98,7 +100,7 @@ func (b *dbBatch) addText(s string) span {
 
 type dbPipeline struct {
 	ctx      context.Context
-	db       *sql.DB
+	db       queryer
 	work     chan *dbBatch // scanner -> workers
 	ordered  chan *dbBatch // scanner -> caller, in table order
 	free     chan *dbBatch // caller -> scanner, for reuse
@@ -116,7 +118,7 @@ type dbPipeline struct {
 }
 
 // newDBPipeline starts reading the Files table of db in the background.
-func newDBPipeline(ctx context.Context, db *sql.DB) *dbPipeline {
+func newDBPipeline(ctx context.Context, db queryer) *dbPipeline {
 	workers := runtime.GOMAXPROCS(0)
 	inFlight := 2*workers + 2
 	p := &dbPipeline{
@@ -208,7 +210,9 @@ var errStopped = errors.New("read stopped")
 
 // filesQuery reads every row once. The `file` blob is only fetched when its length is
 // within MaxMBFileSize, so that a hostile row cannot make SQLite load a huge value;
-// its length tells a NULL blob (skipped) from an oversized one (reported).
+// its length tells a NULL blob (skipped) from an oversized one (reported). The text
+// columns are not bounded one by one here: that cost a tenth of the read's time, and
+// what SQLite may build for them is bounded by limitConn (see dbguard.go).
 const filesQuery = `SELECT fileID, domain, relativePath, flags,
 	CASE WHEN length(file) <= ? THEN file END, length(file)
 	FROM Files`
@@ -306,9 +310,9 @@ func (p *dbPipeline) scan() {
 	case p.ctx.Err() != nil: // the query ends with an interruption: say why
 		p.cur.err = fmt.Errorf("Manifest.db: after row %d: %w", p.n, p.ctx.Err())
 	case p.n == 0:
-		p.cur.err = fmt.Errorf("Manifest.db: query Files: %w", err)
+		p.cur.err = fmt.Errorf("Manifest.db: query Files: %w", tooBig(err))
 	default:
-		p.cur.err = fmt.Errorf("Manifest.db: after row %d: %w", p.n, err)
+		p.cur.err = fmt.Errorf("Manifest.db: after row %d: %w", p.n, tooBig(err))
 	}
 	p.cur.last = true
 	p.send()
@@ -398,10 +402,18 @@ func (p *dbPipeline) addRow(fileID, domain, relPath, flags, file, oversize any) 
 		r.flags = n.Int64
 	}
 	fileIsNull := file == nil && oversize == nil
-	if domain == nil || relPath == nil || fileIsNull || (flagsValid && r.flags == flagsNullRow) {
+	if (flagsValid && r.flags == flagsNullRow) || (domain == nil && relPath == nil && fileIsNull) {
 		r.skip = true
 		b.rows = append(b.rows, r)
 		return p.sendIfFull()
+	}
+	switch {
+	case domain == nil:
+		r.missing = "domain"
+	case relPath == nil:
+		r.missing = "relativePath"
+	case fileIsNull:
+		r.missing = "file"
 	}
 	d := asText(domain)
 	interned, ok := p.domains[d]
@@ -415,7 +427,7 @@ func (p *dbPipeline) addRow(fileID, domain, relPath, flags, file, oversize any) 
 	r.path = b.addText(asText(relPath))
 	if n, ok := oversize.(int64); ok {
 		r.oversize, r.fileLen = true, n
-	} else {
+	} else if r.missing == "" {
 		start := len(b.blobs)
 		switch v := file.(type) {
 		case []byte:
@@ -484,6 +496,10 @@ func decodeBatch(b *dbBatch, dec *mbDecoder) {
 			res.outcome = rowSkipped
 			continue
 		}
+		if r.missing != "" {
+			setBad(b, r, res, DropMissing, fmt.Errorf("%s is NULL", r.missing))
+			continue
+		}
 		if !r.fileIDValid {
 			res.outcome, res.err = rowFatal, fmt.Errorf("%s: fileID is NULL", b.name(r))
 			continue
@@ -496,24 +512,31 @@ func decodeBatch(b *dbBatch, dec *mbDecoder) {
 		}
 		*e = Entry{Domain: r.domain, Path: dec.mem.stringOf(b.text[r.path.start:r.path.end]), ID: id}
 		res.idMismatch = id != fileIDOf(e.Domain, e.Path)
-		if err := decodeRowFile(r, b.blobs, e, dec, res); err != nil {
-			res.outcome, res.err = rowBad, fmt.Errorf("%s: %w", b.name(r), err)
+		if reason, err := decodeRowFile(r, b.blobs, e, dec, res); err != nil {
+			setBad(b, r, res, reason, err)
 		}
 	}
 }
 
+// setBad marks row r as left out for reason, with err saying why.
+func setBad(b *dbBatch, r *dbRow, res *rowResult, reason DropReason, err error) {
+	res.outcome, res.err = rowBad, fmt.Errorf("%s: %w", b.name(r), err)
+	res.drop = &DroppedRow{Reason: reason, Row: r.num, Domain: clip(r.domain), Path: clip(b.str(r.path)),
+		FileID: clip(b.str(r.fileID)), Detail: err.Error()}
+}
+
 // decodeRowFile decodes the `file` column into e and settles its type against flags.
-func decodeRowFile(r *dbRow, blobs []byte, e *Entry, dec *mbDecoder, res *rowResult) error {
+func decodeRowFile(r *dbRow, blobs []byte, e *Entry, dec *mbDecoder, res *rowResult) (DropReason, error) {
 	if r.oversize {
-		return fmt.Errorf("file column is %d bytes, more than the %d allowed", r.fileLen, MaxMBFileSize)
+		return DropTooLong, fmt.Errorf("file column is %d bytes, more than the %d allowed", r.fileLen, MaxMBFileSize)
 	}
 	if err := decodeMBFileWith(blobs[r.blob.start:r.blob.end], e, dec); err != nil {
-		return err
+		return DropUnreadable, err
 	}
 	flagKind := kindFromFlags(r.flags)
 	switch {
 	case e.Kind == 0 && flagKind == 0:
-		return fmt.Errorf("mode %#o and flags %d name no file, directory or symlink", e.Mode, r.flags)
+		return DropNoType, fmt.Errorf("mode %#o and flags %d name no file, directory or symlink", e.Mode, r.flags)
 	case e.Kind == 0:
 		e.Kind = flagKind
 		e.Mode = e.Mode&^0o170000 | modeTypeBits(flagKind)
@@ -521,7 +544,7 @@ func decodeRowFile(r *dbRow, blobs []byte, e *Entry, dec *mbDecoder, res *rowRes
 	case e.Kind != flagKind:
 		res.flagMismatch = true
 	}
-	return nil
+	return 0, nil
 }
 
 // parseFileIDHex is ParseFileID without its allocations; false where it errs.

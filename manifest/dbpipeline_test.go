@@ -200,8 +200,8 @@ func TestReadDBCountsAcrossBatches(t *testing.T) {
 	path := manyRows(t, n, func(i int, r *row) {
 		want.Rows++
 		switch {
-		case i%7 == 3: // skipped
-			r.domain = nil
+		case i%7 == 3: // a placeholder: skipped
+			r.domain, r.path, r.file, r.flags = nil, nil, nil, flagsNullRow
 			want.Skipped++
 		case i%11 == 5: // undecodable; some with a wrong fileID, which still counts
 			r.file = []byte("not a plist")
@@ -233,6 +233,10 @@ func TestReadDBCountsAcrossBatches(t *testing.T) {
 		t.Fatalf("FirstBadFile = %v, want the row of %q", st.FirstBadFile, firstBad)
 	}
 	st.FirstBadFile = nil
+	if st.Dropped.Count(DropUnreadable) != want.BadFile || st.Dropped.Total() != want.BadFile {
+		t.Fatalf("dropped rows reported: %v, want %d unreadable", st.Dropped, want.BadFile)
+	}
+	st.Dropped = nil
 	if st != want {
 		t.Fatalf("stats %+v\nwant  %+v", st, want)
 	}

@@ -35,6 +35,13 @@ var containerDomains = map[string]string{
 	"SysSharedContainerDomain": "/var/containers/Shared/SystemGroup",
 }
 
+// ValidDomain reports whether a domain name can be shown as a folder: not empty, not
+// "." or "..", no '/' or NUL. A domain "." would put its files over those of the domain
+// its paths name ("." + "HomeDomain/Library/SMS/sms.db"), and ".." outside the folder.
+func ValidDomain(d string) bool {
+	return d != "" && d != "." && d != ".." && !strings.ContainsAny(d, "/\x00")
+}
+
 // SplitDomain splits a container domain into its kind and ID:
 // "AppDomainGroup-group.com.x" gives ("AppDomainGroup", "group.com.x"). Any other
 // domain, including an unknown "Foo-bar", is returned whole as the kind with an empty ID.

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -29,7 +30,11 @@ type IndexStats struct {
 	Synthesized int // directories implied by a path but missing from the manifest
 	Duplicates  int // (domain, path) pairs listed more than once: the first one wins
 	Orphans     int // entries below a path that is a file or symlink: dropped
-	Invalid     int // paths with empty, ".", ".." components or NUL bytes: dropped
+	// Invalid entries have a path with empty, ".", ".." components or NUL bytes, or a
+	// domain that is no valid folder name (see ValidDomain): dropped.
+	Invalid int
+	// Dropped names every entry left out, by reason; nil when none was.
+	Dropped *Drops
 }
 
 // NewIndex builds the tree from entries, taking ownership of the slice. Missing parent
@@ -75,8 +80,14 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 	}
 	for _, pi := range perm {
 		e := &entries[pi]
-		if !ValidPath(e.Path) || e.Domain == "" || strings.ContainsAny(e.Domain, "/\x00") {
+		if !ValidDomain(e.Domain) {
 			st.Invalid++
+			addDrop(&st.Dropped, droppedEntry(DropBadDomain, e, ""))
+			continue
+		}
+		if !ValidPath(e.Path) {
+			st.Invalid++
+			addDrop(&st.Dropped, droppedEntry(DropBadPath, e, ""))
 			continue
 		}
 		if first || e.Domain != domain {
@@ -94,6 +105,7 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 		if e.Path == "" {
 			if len(stack) > 0 {
 				st.Duplicates++
+				addDrop(&st.Dropped, droppedEntry(DropDuplicate, e, "the domain has an earlier root row"))
 				continue
 			}
 			e.Kind, e.Mode = KindDir, dirMode(e.Mode)
@@ -103,10 +115,13 @@ func NewIndex(entries []Entry) (*Index, IndexStats) {
 		last := at(int32(len(layout) - 1))
 		if last.Domain == e.Domain && last.Path == e.Path {
 			st.Duplicates++
+			addDrop(&st.Dropped, droppedEntry(DropDuplicate, e, "the row kept has fileID "+last.ID.String()))
 			continue
 		}
 		if blocked >= 0 && isBelow(e.Path, at(int32(blocked)).Path) {
 			st.Orphans++
+			b := at(int32(blocked))
+			addDrop(&st.Dropped, droppedEntry(DropBelowFile, e, fmt.Sprintf("%q is a %s", b.Path, b.Kind)))
 			continue
 		}
 		// Close the directories this entry is not inside.
@@ -249,6 +264,11 @@ func ValidPath(p string) bool {
 		}
 		p = rest
 	}
+}
+
+// droppedEntry describes entry e, left out of the index for reason.
+func droppedEntry(reason DropReason, e *Entry, detail string) DroppedRow {
+	return DroppedRow{Reason: reason, Domain: clip(e.Domain), Path: clip(e.Path), FileID: e.ID.String(), Detail: detail}
 }
 
 func syntheticDir(domain, path string) Entry {
@@ -402,3 +422,15 @@ func (ix *Index) DomainCounts() map[string][3]int {
 	}
 	return counts
 }
+
+// DomainSpan returns the entries of a domain as the half-open range [start, end): its
+// root first, then its descendants in the index's order (see ComparePaths).
+func (ix *Index) DomainSpan(domain string) (start, end int32, ok bool) {
+	d, ok := ix.span(domain)
+	return d.start, d.end, ok
+}
+
+// ComparePaths is the order of paths inside a domain of an Index: component by
+// component, so a directory's descendants directly follow it. Two indexes can be
+// walked side by side in it (a merge), as diff does.
+func ComparePaths(a, b string) int { return comparePaths(a, b) }

@@ -143,10 +143,31 @@ func TestIndexSynthesizesAndRejects(t *testing.T) {
 		{Domain: "HomeDomain", Path: "/abs", Kind: KindFile},
 		{Domain: "HomeDomain", Path: "nul\x00", Kind: KindFile},
 		{Domain: "../x", Path: "f", Kind: KindFile},
+		// Domains that are no folder name: "." would put its files over HomeDomain's.
+		{Domain: ".", Path: "HomeDomain/Library/SMS/sms.db", Kind: KindFile},
+		{Domain: "..", Path: "f", Kind: KindFile},
+		{Domain: "", Path: "f", Kind: KindFile},
+		{Domain: "a\x00b", Path: "f", Kind: KindFile},
 	}
 	ix, st := NewIndex(in)
-	if st.Duplicates != 1 || st.Orphans != 1 || st.Invalid != 6 || st.Synthesized != 3 {
+	if st.Duplicates != 1 || st.Orphans != 1 || st.Invalid != 10 || st.Synthesized != 3 {
 		t.Fatalf("stats = %+v", st)
+	}
+	// Each one is reported with its reason and names.
+	if st.Dropped.Count(DropBadDomain) != 5 || st.Dropped.Count(DropBadPath) != 5 ||
+		st.Dropped.Count(DropDuplicate) != 1 || st.Dropped.Count(DropBelowFile) != 1 || !st.Dropped.Complete() {
+		t.Fatalf("dropped: %v", st.Dropped)
+	}
+	if d, ok := st.Dropped.Find(".", "HomeDomain/Library/SMS/sms.db"); !ok || d.Reason != DropBadDomain || d.FileID == "" {
+		t.Fatalf("domain \".\" row: %+v %v", d, ok)
+	}
+	if d, ok := st.Dropped.Find("HomeDomain", "Library/file/under-a-file"); !ok || d.Reason != DropBelowFile || !strings.Contains(d.Detail, `"Library/file" is a file`) {
+		t.Fatalf("orphan: %+v %v", d, ok)
+	}
+	for _, d := range ix.Domains() {
+		if !ValidDomain(d) {
+			t.Fatalf("domain %q indexed", d)
+		}
 	}
 	i, ok := ix.Lookup("HomeDomain", "Library/SMS/sms.db")
 	if !ok || ix.Entry(i).Mode != 0o100644 {

@@ -95,7 +95,7 @@ func TestNewIndexInPlaceMatchesCopy(t *testing.T) {
 		roomy := append(make([]Entry, 0, 3*len(in)+64), in...)
 		a, sa := NewIndex(tight)
 		b, sb := NewIndex(roomy)
-		if sa != sb || !reflect.DeepEqual(a, b) {
+		if !reflect.DeepEqual(sa, sb) || !reflect.DeepEqual(a, b) {
 			t.Fatalf("seed %d: in place and copied indexes differ (%+v vs %+v)", seed, sa, sb)
 		}
 		if sa.Synthesized == 0 && sa.Duplicates+sa.Orphans+sa.Invalid == 0 {

@@ -20,6 +20,8 @@ type MBDBStats struct {
 	Entries int // entries handed to fn
 	// BadMode records have a Mode naming no file, directory or symlink: left out.
 	BadMode int
+	// Dropped names them (DropNoType); nil when there are none.
+	Dropped *Drops
 }
 
 // ReadMBDB streams the records of a Manifest.mbdb (big-endian; see backup-format.md)
@@ -61,6 +63,8 @@ func ReadMBDB(r io.Reader, fn func(*Entry) error) (MBDBStats, error) {
 		}
 		if !ok {
 			st.BadMode++
+			addDrop(&st.Dropped, DroppedRow{Reason: DropNoType, Row: st.Records, Domain: e.Domain, Path: e.Path,
+				FileID: e.ID.String(), Detail: fmt.Sprintf("mode %#o names no file, directory or symlink", e.Mode)})
 			continue
 		}
 		if err := fn(&e); err != nil {

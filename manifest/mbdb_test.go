@@ -103,6 +103,11 @@ func TestReadMBDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The record of no type is named, not just counted.
+	if d := st.Dropped.Rows(); len(d) != 1 || d[0].Reason != DropNoType || d[0].Row == 0 || d[0].Domain == "" {
+		t.Fatalf("dropped %v", st.Dropped)
+	}
+	st.Dropped = nil
 	if st != (MBDBStats{Records: 6, Entries: 5, BadMode: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
@@ -198,15 +203,52 @@ func FuzzReadMBDB(f *testing.F) {
 	f.Add(data[:starts[2]+7])
 	f.Add([]byte("mbdb\x05\x00"))
 	f.Add([]byte("mbdb\x05\x00\xff\xff"))
+	// Hostile records (issue 10): domains that are no folder name, a duplicate, a path
+	// inside a file, a FIFO. Each is left out of the index and counted.
+	hostile := []mbdbRecord{
+		{domain: []byte("HomeDomain"), path: []byte("Library/SMS/sms.db"), mode: 0o100644},
+		{domain: []byte("."), path: []byte("HomeDomain/Library/SMS/sms.db"), mode: 0o100644},
+		{domain: []byte(".."), path: []byte("escaped"), mode: 0o100644},
+		{domain: []byte(""), path: []byte("x"), mode: 0o100644},
+		{domain: []byte("a/b"), path: []byte("x"), mode: 0o100644},
+		{domain: []byte("HomeDomain"), path: []byte("Library/SMS/sms.db"), mode: 0o100600},
+		{domain: []byte("HomeDomain"), path: []byte("Library/SMS/sms.db/inner"), mode: 0o100644},
+		{domain: []byte("HomeDomain"), path: []byte("Library/../x"), mode: 0o100644},
+		{domain: []byte("HomeDomain"), path: []byte("Library/fifo"), mode: 0o010644},
+	}
+	data, _ = writeMBDB(hostile)
+	f.Add(data)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ReadMBDB(bytes.NewReader(data), func(e *Entry) error {
+		var entries []Entry
+		st, _ := ReadMBDB(bytes.NewReader(data), func(e *Entry) error {
 			if e.ID != ComputeFileID(e.Domain, e.Path) {
 				t.Fatal("ID is not SHA-1(domain-path)")
 			}
 			if e.Kind == 0 || e.Kind != kindFromMode(e.Mode) || e.Size < 0 {
 				t.Fatalf("bad entry %+v", e)
 			}
+			entries = append(entries, *e)
 			return nil
 		})
+		if st.Dropped.Total() != st.BadMode {
+			t.Fatalf("%d records of no type, %d reported", st.BadMode, st.Dropped.Total())
+		}
+		// Every entry is in the index or reported as left out; what is in it has a
+		// valid domain and path.
+		n := len(entries)
+		ix, ist := NewIndex(entries)
+		kept := 0
+		for i := int32(0); i < int32(ix.Len()); i++ {
+			e := ix.Entry(i)
+			if !ValidDomain(e.Domain) || !ValidPath(e.Path) {
+				t.Fatalf("index holds %q %q", e.Domain, e.Path)
+			}
+			if !e.Synthetic {
+				kept++
+			}
+		}
+		if kept+ist.Dropped.Total() != n {
+			t.Fatalf("%d entries read, %d in the index, %d reported left out", n, kept, ist.Dropped.Total())
+		}
 	})
 }

@@ -371,6 +371,7 @@ func FuzzDecodeMBFile(f *testing.F) {
 		f.Add(v.blob)
 	}
 	f.Add([]byte("bplist00"))
+	f.Add([]byte("bplist00\xff\xff")) // the damaged record of the hostile-input suite
 	f.Add(mustBplist(f, map[string]any{"$top": map[string]any{"root": plist.UID(1)}, "$objects": []any{"$null", plist.UID(1)}}))
 	// Real blobs: a directory, a file with key and digest, one with xattrs, a symlink.
 	if db, err := sql.Open("sqlite", "file:"+mvtDB+"?mode=ro&immutable=1"); err == nil {

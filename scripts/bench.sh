@@ -16,14 +16,14 @@
 #
 # Environment:
 #   BENCH_RUNS=N        runs per workload (default 3; kernels use max(N, 5))
-#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w8)
+#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # decimal points in $EPOCHREALTIME and awk, whatever the user's locale
 
 RUNS=${BENCH_RUNS:-3}
 KRUNS=$((RUNS > 5 ? RUNS : 5))
-ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7 w8}
+ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7 w8 w9 w10}
 BENCH=.bench
 FIX=$BENCH/fixtures
 MNT=$PWD/$BENCH/mnt
@@ -35,7 +35,7 @@ TOOL=$BENCH/benchtool
 SIM=$BENCH/devicesim
 KTEST=$BENCH/bench.test
 # Bump when a fixture's content changes in a way its generator command does not show.
-FIXTURE_VERSION=1
+FIXTURE_VERSION=2
 # The fixtures are synthetic: their password is not a secret. It travels in the
 # environment, never on a command line; saved keys of the user are kept out of the way.
 export IOSBACKUP_PASSWORD=bench
@@ -702,9 +702,62 @@ w8() {
 	rm -rf "$out"
 }
 
+# ---------------------------------------------------------------- W9: verify
+
+# blob_bytes DIR: the bytes of a backup's blobs (the files named by a 40-hex file ID).
+blob_bytes() { find "$1" -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+
+# cat_blobs DIR: cat of every blob of a backup to /dev/null, in the order find lists them.
+cat_blobs() { find "$1" -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -exec cat {} + > /dev/null; }
+
+w9() {
+	say "W9 full verify of an encrypted backup (decrypt, digests, quick_check of every database) vs cat of all its blobs, cold"
+	fixture verify-enc -encrypted -kdf fast -entries 100000 -big 512M -seed 8
+	local dir=$FIX/verify-enc bytes vs=() cs=()
+	bytes=$(blob_bytes "$dir")
+	say "   blobs: $((bytes / 1000000)) MB"
+	for _ in $(seq "$RUNS"); do
+		drop_all
+		timed "$BIN" verify --key-file "$FIX/verify-enc.key" "$dir"; vs+=("$T")
+		drop_all
+		show cat_blobs "$dir"
+		timed cat_blobs "$dir"; cs+=("$T")
+	done
+	local v c
+	v=$(calc '%.0f' "$bytes / 1e6 / $(median "${vs[@]}")")
+	c=$(calc '%.0f' "$bytes / 1e6 / $(median "${cs[@]}")")
+	ratio_row "W9 verify cold vs cat of the blobs" "$v MB/s" "$c MB/s" "$(calc '%.2f' "$v / $c")" ">=" 0.80
+}
+
+# ---------------------------------------------------------------- W10: diff
+
+# diff_backups A B: iosbackup diff, whose exit status 1 means "they differ".
+diff_backups() { "$BIN" diff "$@" || [ $? -eq 1 ]; }
+
+w10() {
+	say "W10 diff of two 1,000,000-entry manifests (revisions 0 and 1 of a device) vs loading both (iosbackup ls of each), manifests in the page cache"
+	fixture tree1m-plain -entries 1000000 -omit-filler-blobs -seed 3
+	fixture tree1m-plain-r1 -entries 1000000 -omit-filler-blobs -seed 3 -revision 1
+	local a=$FIX/tree1m-plain b=$FIX/tree1m-plain-r1 ds=() ls=() n
+	cat "$a/Manifest.db" "$b/Manifest.db" > /dev/null
+	capture n diff_backups "$a" "$b"
+	say "   $(printf '%s\n' "$n" | wc -l) differences"
+	for _ in $(seq "$RUNS"); do
+		timed diff_backups "$a" "$b"; ds+=("$T")
+		timed "$BIN" ls "$a"
+		local la=$T
+		timed "$BIN" ls "$b"
+		ls+=("$(calc '%.4f' "$la + $T")")
+	done
+	local d l
+	d=$(median "${ds[@]}")
+	l=$(median "${ls[@]}")
+	ratio_row "W10 diff 1M vs 1M entries vs loading both" "$(calc '%.2f s' "$d")" "$(calc '%.2f s' "$l")" "$(calc '%.2f' "$d / $l")" "<=" 2.0
+}
+
 # ---------------------------------------------------------------- run and report
 
-for w in w1 w7 w2 w3 w4 w5 w6 w8; do
+for w in w1 w7 w2 w3 w4 w5 w6 w8 w9 w10; do
 	workload "$w"
 done
 

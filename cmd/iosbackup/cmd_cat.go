@@ -22,7 +22,8 @@ func newCatCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := b.Index.Resolve(args[1])
+			warnDropped(b)
+			p, err := resolveArg(b, args[1])
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,11 @@ below it. A PATH or --domain that matches nothing is an error.
 Files already in DEST are left alone and reported: --skip-existing leaves them
 silently (to finish an interrupted extract), --overwrite replaces them.
 
-This is the one command that writes decrypted data to disk: only where you ask.`,
+This is the one command that writes decrypted data to disk: only where you ask.
+
+Manifest rows left out of the backup's tree (damaged records, duplicates, hostile
+names: 'iosbackup info' lists them) are counted in the summary; when any of them
+matches what was asked, extract exits with status 1 after writing everything else.`,
 		Example: `  iosbackup extract 00008030 ./out HomeDomain/Library/SMS
   iosbackup extract 00008030 ./out /var/mobile/Media/DCIM
   iosbackup extract 00008030 ./out --domain CameraRollDomain 'Media/DCIM'
@@ -88,8 +92,17 @@ This is the one command that writes decrypted data to disk: only where you ask.`
 			if err != nil {
 				return err
 			}
-			if st.Failed > 0 {
+			dropped := droppedMatching(b, opt)
+			if !quiet || dropped > 0 { // even with -q when it sets the exit status
+				warnDropped(b)
+			}
+			switch {
+			case st.Failed > 0 && dropped > 0:
+				return fmt.Errorf("%d files could not be extracted (see above), and %s of the manifest that match were left out", st.Failed, plural(dropped, "row", "rows"))
+			case st.Failed > 0:
 				return fmt.Errorf("%d files could not be extracted (see above)", st.Failed)
+			case dropped > 0:
+				return fmt.Errorf("%s of the manifest that match were left out, not extracted (see above)", plural(dropped, "row", "rows"))
 			}
 			return nil
 		},

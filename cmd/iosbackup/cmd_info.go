@@ -47,12 +47,13 @@ func newInfoCmd() *cobra.Command {
 			row("Complete", complete)
 			row("Manifest", b.Format.String())
 			row("Size", humanBytes(s.Size))
-			row("Entries", fmt.Sprintf("%d (%s read, %d skipped, %s implied, %d invalid dropped)",
+			row("Entries", fmt.Sprintf("%d (%s read, %d skipped, %s implied, %d left out)",
 				b.Index.Len(), plural(b.Stats.Rows, "row", "rows"), b.Stats.Skipped,
-				plural(b.Stats.Synthesized, "folder", "folders"), b.Stats.Invalid))
+				plural(b.Stats.Synthesized, "folder", "folders"), b.Stats.Dropped.Total()))
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			printDropped(out, b)
 			fmt.Fprintln(out)
 			counts := b.Index.DomainCounts()
 			tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)

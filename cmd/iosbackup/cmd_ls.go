@@ -35,6 +35,7 @@ merged as in the mount's device/ folder.`,
 			if err != nil {
 				return err
 			}
+			warnDropped(b)
 			out := cmd.OutOrStdout()
 			if len(args) == 1 {
 				for _, d := range b.Index.Domains() {
@@ -42,7 +43,7 @@ merged as in the mount's device/ folder.`,
 				}
 				return nil
 			}
-			p, err := b.Index.Resolve(args[1])
+			p, err := resolveArg(b, args[1])
 			if err != nil {
 				return err
 			}

@@ -71,7 +71,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if err := readInheritedSecrets(); err != nil {
 				return err
 			}
-			backups, err := openForMount(src, &u)
+			backups, notes, err := openForMount(src, &u)
 			forgetInheritedSecrets()
 			if err != nil {
 				return err
@@ -83,7 +83,7 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 			if err != nil {
 				return err
 			}
-			return serve(server, mountpoint, backups, logFile)
+			return serve(server, mountpoint, backups, notes, logFile)
 		},
 	}
 	f := cmd.Flags()
@@ -100,8 +100,9 @@ Runs in the foreground until Ctrl-C, SIGTERM or 'iosbackup unmount MOUNTPOINT';
 }
 
 // openForMount opens one backup, or every backup of a root folder. In a root, a backup
-// that cannot be opened is shown as locked rather than failing the whole mount.
-func openForMount(src string, u *unlockFlags) ([]view.Backup, error) {
+// that cannot be opened is shown as locked rather than failing the whole mount. notes
+// are the warnings serve repeats in the mount's log (rows left out of a manifest).
+func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, _ error) {
 	root := src
 	if src == "" {
 		root = u.rootDir()
@@ -109,28 +110,31 @@ func openForMount(src string, u *unlockFlags) ([]view.Backup, error) {
 		if st, err := os.Stat(src); err != nil || !st.IsDir() {
 			dir, err := backup.Resolve(src, u.rootDir())
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			root = dir
 		}
 	}
 	opt, err := u.options()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if backup.IsBackupDir(root) {
 		b, err := backup.Open(root, opt)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return []view.Backup{{Source: fromBackup(b)}}, nil
+		if s := droppedWarning(b); s != "" {
+			notes = append(notes, s)
+		}
+		return []view.Backup{{Source: fromBackup(b)}}, notes, nil
 	}
 	all, err := backup.Scan(root, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("%s: no backups in this folder", root)
+		return nil, nil, fmt.Errorf("%s: no backups in this folder", root)
 	}
 	var out []view.Backup
 	for _, s := range all {
@@ -148,9 +152,12 @@ func openForMount(src string, u *unlockFlags) ([]view.Backup, error) {
 			out = append(out, view.Backup{Name: lockedName(s), Err: err})
 			continue
 		}
+		if s := droppedWarning(b); s != "" {
+			notes = append(notes, s)
+		}
 		out = append(out, view.Backup{Source: fromBackup(b)})
 	}
-	return out, nil
+	return out, notes, nil
 }
 
 func lockedName(s backup.Summary) string {
@@ -171,7 +178,7 @@ type server interface {
 
 // serve announces the mount, then waits until it is unmounted: from outside, or on
 // Ctrl-C/SIGTERM, where a busy mount is detached after saying who holds it.
-func serve(srv server, mountpoint string, backups []view.Backup, logFile string) error {
+func serve(srv server, mountpoint string, backups []view.Backup, notes []string, logFile string) error {
 	names := ""
 	for i, b := range backups {
 		if i > 0 {
@@ -189,16 +196,20 @@ func serve(srv server, mountpoint string, backups []view.Backup, logFile string)
 
 	if fd := os.Getenv(readyFDEnv); fd != "" {
 		// --background child: leave the terminal's session so its Ctrl-C and hangup no
-		// longer reach us, then tell the waiting parent.
+		// longer reach us, then tell the waiting parent. The notes are said on the
+		// terminal, and again in the log that outlives it.
 		_, _ = syscall.Setsid()
+		warnAll(notes)
 		if err := detachOutput(logFile); err != nil {
 			return err
 		}
+		warnAll(notes)
 		n, _ := strconv.Atoi(fd)
 		ready := os.NewFile(uintptr(n), "ready")
 		fmt.Fprintf(ready, "ready %d\n", os.Getpid())
 		ready.Close()
 	} else {
+		warnAll(notes)
 		fmt.Fprintf(os.Stderr, "mounted %s at %s (read-only); Ctrl-C or 'iosbackup unmount %s' to unmount\n",
 			names, mountpoint, mountpoint)
 	}
@@ -229,6 +240,12 @@ func serve(srv server, mountpoint string, backups []view.Backup, logFile string)
 			}
 			return nil
 		}
+	}
+}
+
+func warnAll(notes []string) {
+	for _, n := range notes {
+		warnf("%s", n)
 	}
 }
 

@@ -154,7 +154,7 @@ func runServe(src string, u *unlockFlags, s *serveFlags) error {
 			"or serve on 127.0.0.1 and reach it through ssh -L", s.addr, servePasswordEnv)}
 	}
 
-	backups, err := openForMount(src, u)
+	backups, notes, err := openForMount(src, u)
 	if err != nil {
 		return err
 	}
@@ -176,6 +176,7 @@ func runServe(src string, u *unlockFlags, s *serveFlags) error {
 		ErrorLog:          log.New(os.Stderr, "iosbackup serve: ", 0),
 	}
 	printServing(os.Stdout, backups, urlOf(scheme, ln.Addr()), fingerprint, s.user)
+	warnAll(notes)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

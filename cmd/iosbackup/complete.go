@@ -36,6 +36,8 @@ var completedArgs = map[string][]argKind{
 	"info":    {argBackup},
 	"key":     {argBackup},
 	"mount":   {argBackup, argDir},
+	"verify":  {argBackup},
+	"diff":    {argBackup, argBackup},
 }
 
 // addCompletions attaches the argument (and --domain) completion to root's commands.

@@ -23,6 +23,19 @@ type usageError struct{ err error }
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
+// exitStatus ends the run with its code and no message of its own: verify and diff
+// have printed what they found (1: problems or differences, as diff(1)).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// troubleError marks a failure of verify or diff to run at all: status 2, as diff(1)
+// uses it, so that 1 keeps meaning "found something".
+type troubleError struct{ err error }
+
+func (t troubleError) Error() string { return t.err.Error() }
+func (t troubleError) Unwrap() error { return t.err }
+
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
@@ -34,9 +47,16 @@ func run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	var status exitStatus
+	if errors.As(err, &status) {
+		return int(status)
+	}
 	fmt.Fprintf(os.Stderr, "iosbackup: %v\n", err)
 	var u usageError
+	var trouble troubleError
 	switch {
+	case errors.As(err, &trouble):
+		return exitUsage
 	case errors.As(err, &u):
 		fmt.Fprintln(os.Stderr, "Run 'iosbackup --help' for usage.")
 		return exitUsage

@@ -22,7 +22,8 @@ Passwords are never taken from the command line: they are read from a prompt wit
 echo, from --password-file FILE, or from the IOSBACKUP_PASSWORD environment variable.
 A derived key saved with 'iosbackup key --save' unlocks without the slow password step.
 
-Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
+Exit status: 0 ok, 1 error, 2 usage, 3 wrong password (verify and diff, as diff(1):
+0 sound or same, 1 problems or differences, 2 trouble).`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -45,6 +46,8 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password.`,
 		newSpeedCmd(),
 		newVersionCmd(),
 		newGenManCmd(),
+		newVerifyCmd(),
+		newDiffCmd(),
 	)
 	addCompletions(root)
 	return root

@@ -2,131 +2,17 @@ package devicesim
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"howett.net/plist"
 )
-
-// identity holds the device's TLS identity and a matching host identity.
-type identity struct {
-	deviceCert tls.Certificate
-	rootCert   *x509.Certificate
-	rootKey    *ecdsa.PrivateKey
-	rootPEM    []byte
-	rootKeyPEM []byte
-	deviceDER  []byte
-	buid       string
-
-	rsaOnce sync.Once
-	rsaPub  []byte // DevicePublicKey, PEM, made on first use (RSA is slow to make)
-}
-
-func newIdentity() (*identity, error) {
-	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().Add(-time.Hour)
-	rootTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "devicesim root"},
-		NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
-	if err != nil {
-		return nil, fmt.Errorf("devicesim: root certificate: %w", err)
-	}
-	root, _ := x509.ParseCertificate(rootDER)
-	devKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	devDER, err := x509.CreateCertificate(rand.Reader, leafTemplate(2, "devicesim device"), root, &devKey.PublicKey, rootKey)
-	if err != nil {
-		return nil, fmt.Errorf("devicesim: device certificate: %w", err)
-	}
-	rootKeyDER, _ := x509.MarshalECPrivateKey(rootKey)
-	return &identity{
-		deviceCert: tls.Certificate{Certificate: [][]byte{devDER}, PrivateKey: devKey},
-		rootCert:   root, rootKey: rootKey,
-		rootPEM:    pemBlock("CERTIFICATE", rootDER),
-		rootKeyPEM: pemBlock("EC PRIVATE KEY", rootKeyDER),
-		deviceDER:  devDER,
-		buid:       newUUID(),
-	}, nil
-}
-
-func leafTemplate(serial int64, cn string) *x509.Certificate {
-	now := time.Now().Add(-time.Hour)
-	return &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-		NotBefore: now, NotAfter: now.AddDate(10, 0, 0),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-// hostPairRecord makes the record a host keeps after pairing: HostID, SystemBUID,
-// host certificate and key, device and root certificates, and an escrow bag.
-func (id *identity) hostPairRecord() ([]byte, string, error) {
-	hostKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, "", err
-	}
-	hostDER, err := x509.CreateCertificate(rand.Reader, leafTemplate(3, "devicesim host"), id.rootCert, &hostKey.PublicKey, id.rootKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("devicesim: host certificate: %w", err)
-	}
-	hostKeyDER, _ := x509.MarshalECPrivateKey(hostKey)
-	escrow := make([]byte, 64)
-	_, _ = rand.Read(escrow)
-	hostID := newUUID()
-	rec := map[string]any{
-		"HostID":            hostID,
-		"SystemBUID":        id.buid,
-		"HostCertificate":   pemBlock("CERTIFICATE", hostDER),
-		"HostPrivateKey":    pemBlock("EC PRIVATE KEY", hostKeyDER),
-		"DeviceCertificate": pemBlock("CERTIFICATE", id.deviceDER),
-		"RootCertificate":   id.rootPEM,
-		"RootPrivateKey":    id.rootKeyPEM,
-		"EscrowBag":         escrow,
-		"WiFiMACAddress":    "02:00:00:5e:10:01",
-	}
-	data, err := plist.Marshal(rec, plist.XMLFormat)
-	return data, hostID, err
-}
-
-// devicePublicKey is the RSA public key lockdownd hands out for pairing.
-func (id *identity) devicePublicKey() []byte {
-	id.rsaOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return
-		}
-		id.rsaPub = pemBlock("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&k.PublicKey))
-	})
-	return id.rsaPub
-}
 
 // readPlistFrame reads a 4-byte big-endian length and a plist dictionary.
 func readPlistFrame(r io.Reader) (map[string]any, error) {
@@ -177,7 +63,7 @@ func (s *Sim) values() map[string]any {
 		"UniqueDeviceID":  s.cfg.UDID,
 		"DeviceName":      str("Device Name", "Simulated iPhone"),
 		"ProductType":     str("Product Type", "iPhone14,2"),
-		"ProductVersion":  str("Product Version", "17.5.1"),
+		"ProductVersion":  s.productVersion(),
 		"BuildVersion":    str("Build Version", "21F90"),
 		"SerialNumber":    str("Serial Number", "F2LSIM000001"),
 		"DeviceClass":     "iPhone",
@@ -197,6 +83,11 @@ func (s *Sim) values() map[string]any {
 	}
 	return v
 }
+
+// productVersion is the device's iOS version: Config.ProductVersion, else the one of
+// the backup it started with. A restore does not change it (a backup carries data,
+// not the system).
+func (s *Sim) productVersion() string { return s.iosVersion }
 
 // readInfo parses the source's Info.plist (empty map when absent).
 func readInfo(dir string) map[string]any {
@@ -273,7 +164,7 @@ func (s *Sim) serveLockdown(c net.Conn) {
 			if err := writePlistFrame(rw, resp); err != nil {
 				return
 			}
-			tc = tls.Server(c, &tls.Config{Certificates: []tls.Certificate{s.id.deviceCert}})
+			tc = tls.Server(c, s.serverTLS())
 			if err := tc.Handshake(); err != nil {
 				s.logf("lockdownd TLS handshake: %v", err)
 				return
@@ -358,25 +249,4 @@ func (s *Sim) getValue(req, resp map[string]any, inSession bool) {
 		return
 	}
 	resp["Value"] = v
-}
-
-// pair answers a Pair request, showing the Trust dialog the scripted number of times.
-func (s *Sim) pair(req, resp map[string]any) {
-	rec, _ := req["PairRecord"].(map[string]any)
-	hostID, _ := rec["HostID"].(string)
-	if hostID == "" {
-		resp["Error"] = "InvalidPairRecord"
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.trustLeft > 0 {
-		s.trustLeft--
-		resp["Error"] = "PairingDialogResponsePending"
-		return
-	}
-	s.trusted[hostID] = true
-	escrow := make([]byte, 64)
-	_, _ = rand.Read(escrow)
-	resp["EscrowBag"] = escrow
 }

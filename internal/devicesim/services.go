@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"strings"
 )
 
 // serveNotificationProxy accepts observe and post requests and answers Shutdown with
@@ -22,28 +23,36 @@ func serveNotificationProxy(c net.Conn) {
 	}
 }
 
-// AFC: just enough for idevicebackup2, which opens and locks /com.apple.itunes.lock_sync
-// and looks for a few iTunes files (reported missing).
+// AFC: just enough for idevicebackup2, which opens and locks /com.apple.itunes.lock_sync,
+// looks for a few iTunes files (reported missing) and, before a restore, writes
+// /iTunesRestore/RestoreApplications.plist (kept in memory: see AFCFile).
 const (
 	afcMagic       = "CFA6LPAA"
 	afcHeaderLen   = 40
 	afcOpStatus    = 0x01
 	afcOpData      = 0x02
+	afcOpRemove    = 0x08
+	afcOpMakeDir   = 0x09
 	afcOpFileInfo  = 0x0A
 	afcOpDevInfo   = 0x0B
 	afcOpFileOpen  = 0x0D
 	afcOpOpenRes   = 0x0E
 	afcOpFileRead  = 0x0F
+	afcOpFileWrite = 0x10
 	afcOpFileClose = 0x14
 	afcOpFileLock  = 0x1B
+
+	afcModeWriteOnly = 3 // AFC_FOPEN_WRONLY: "w"
+	afcModeWrite     = 4 // AFC_FOPEN_WR: "w+"
 
 	afcErrSuccess      = 0
 	afcErrNotFound     = 8
 	afcErrNotSupported = 15
 )
 
-func serveAFC(c net.Conn) {
+func (s *Sim) serveAFC(c net.Conn) {
 	nextHandle := uint64(1)
+	open := map[uint64]string{} // handle -> path
 	for {
 		var h [afcHeaderLen]byte
 		if _, err := io.ReadFull(c, h[:]); err != nil {
@@ -62,6 +71,7 @@ func serveAFC(c net.Conn) {
 		if _, err := io.ReadFull(c, body); err != nil {
 			return
 		}
+		cpath := func(b []byte) string { return string(bytes.TrimRight(b, "\x00")) }
 		switch op {
 		case afcOpFileInfo:
 			afcStatus(c, packet, afcErrNotFound)
@@ -71,12 +81,43 @@ func serveAFC(c net.Conn) {
 		case afcOpFileOpen:
 			var hb [8]byte
 			binary.LittleEndian.PutUint64(hb[:], nextHandle)
+			if len(body) > 8 {
+				p := cpath(body[8:])
+				open[nextHandle] = p
+				if mode := binary.LittleEndian.Uint64(body); mode == afcModeWriteOnly || mode == afcModeWrite {
+					s.mu.Lock()
+					s.afcFiles[p] = []byte{} // these modes create or truncate
+					s.mu.Unlock()
+				}
+			}
 			nextHandle++
 			afcSend(c, packet, afcOpOpenRes, hb[:], nil)
 		case afcOpFileLock, afcOpFileClose:
 			afcStatus(c, packet, afcErrSuccess)
 		case afcOpFileRead:
 			afcSend(c, packet, afcOpData, nil, nil)
+		case afcOpFileWrite:
+			if len(body) >= 8 {
+				if p, ok := open[binary.LittleEndian.Uint64(body)]; ok {
+					s.mu.Lock()
+					s.afcFiles[p] = append(s.afcFiles[p], body[8:]...)
+					s.mu.Unlock()
+				}
+			}
+			afcStatus(c, packet, afcErrSuccess)
+		case afcOpMakeDir:
+			afcStatus(c, packet, afcErrSuccess)
+		case afcOpRemove:
+			p := cpath(body)
+			s.mu.Lock()
+			for f := range s.afcFiles {
+				if strings.HasPrefix(f, p+"/") {
+					delete(s.afcFiles, f)
+				}
+			}
+			delete(s.afcFiles, p)
+			s.mu.Unlock()
+			afcStatus(c, packet, afcErrSuccess)
 		default:
 			afcStatus(c, packet, afcErrNotSupported)
 		}
@@ -144,4 +185,15 @@ func (s *Sim) serveInstallationProxy(c net.Conn) {
 		})
 		_ = writePlistFrame(c, map[string]any{"Status": "Complete"})
 	}
+}
+
+// AFCFile returns a file the host wrote over AFC (nil when none), such as
+// /iTunesRestore/RestoreApplications.plist.
+func (s *Sim) AFCFile(path string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.afcFiles[path]; ok {
+		return append([]byte{}, b...)
+	}
+	return nil
 }

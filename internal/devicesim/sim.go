@@ -8,10 +8,14 @@
 // (any: encrypted or not, Manifest.db or Manifest.mbdb) the way a device does: it
 // uploads files into UDID/Snapshot/, moves them into place and writes a finished
 // Status.plist. Incremental backups download the host's Manifest.db and send only
-// what changed; removed files are removed on the host.
+// what changed; removed files are removed on the host. A Restore pulls a backup from
+// the host as BackupAgent2 does and replaces the device's contents (Contents) and the
+// backup it serves with it. The device speaks the TLS of the iOS version it runs.
 //
 // Faults can be scripted (locked device, wrong password, passcode pause, disconnect at
-// byte N, hostile paths, unpaired host, Trust dialog) to test the host's behaviour.
+// byte N, hostile paths, unpaired host, Trust dialog, Find My on; a second restore
+// without reboot and a backup newer than the device fail by themselves) to test the
+// host's behaviour.
 package devicesim
 
 import (
@@ -40,6 +44,10 @@ type Config struct {
 	// UsedBytes is the data on the device reported by the disk usage domain; 0 means
 	// the size of Source.
 	UsedBytes int64
+	// ProductVersion is the iOS version the device runs; empty: the "Product Version"
+	// of Source's Info.plist (17.5.1 when it has none). It decides the TLS versions the
+	// device accepts and which backups it can restore.
+	ProductVersion string
 	// ServiceSSL makes mobilebackup2 run over TLS, as recent devices do.
 	ServiceSSL bool
 	// BatchFiles is how many files one DLMessageUploadFiles carries (default 200).
@@ -68,16 +76,22 @@ type Faults struct {
 	Unpaired bool
 	// TrustPrompts is how many Pair requests are answered "dialog pending" first.
 	TrustPrompts int
-	// PasscodeWait pauses the device after a Backup or ChangePassword request, as
-	// iOS 16.1+ does while the user types the passcode.
+	// PasscodeWait pauses the device after a Backup, Restore or ChangePassword
+	// request, as iOS 16.1+ does while the user types the passcode.
 	PasscodeWait time.Duration
 	// DisconnectAfter, when > 0, drops the connection once that many file bytes
-	// were sent in one session (a cable pulled mid-transfer).
+	// were sent (backup) or received (restore) in one session (a cable pulled
+	// mid-transfer).
 	DisconnectAfter int64
 	// HostilePaths are host paths the device tries to upload to (e.g. "../../x").
 	HostilePaths []string
 	// FinalError, when non-zero, ends every backup with this ErrorCode.
 	FinalError int
+	// FindMy makes Restore fail as with Find My iPhone on (MBErrorDomain 211).
+	FindMy bool
+	// RejectPassword makes Restore of an encrypted backup fail with 207 (invalid
+	// password) whatever password the host sends; a wrong password fails anyway.
+	RejectPassword bool
 	// Symlinks are planted on the host's disk once the Snapshot folder exists and
 	// before any file is sent, as a local attacker racing the capture would: host
 	// path of the link -> its target. (Same machine only: it writes the host's disk.)
@@ -86,13 +100,14 @@ type Faults struct {
 
 // Stats count what the device sent in the last backup session (or since ResetStats).
 type Stats struct {
-	Sessions   int
+	Sessions   int // Backup and Restore requests
 	FilesSent  int
 	BytesSent  int64
 	Removed    int
 	Sent       []string // host paths of the files sent, in order
 	Full       bool     // the last backup was full
 	Downloaded []string // host paths the device downloaded
+	Reboots    int      // reboots after restores (and Reboot calls)
 }
 
 // Sim is a running simulated device.
@@ -105,6 +120,7 @@ type Sim struct {
 	mu          sync.Mutex
 	faults      Faults
 	source      string
+	iosVersion  string
 	password    string
 	willEncrypt bool
 	pairRecord  []byte          // the host's record, as usbmuxd stores it
@@ -113,6 +129,14 @@ type Sim struct {
 	ports       map[uint16]string
 	nextPort    uint16
 	stats       Stats
+	// After a restore: the files on the device, the folder holding the restored
+	// backup (also the new source), and whether /var/.backup.i is left (no reboot).
+	contents    map[string]DeviceFile
+	restoredDir string
+	backupI     bool
+	stateDir    string
+	lastRestore *RestoreRecord
+	afcFiles    map[string][]byte
 	conns       map[net.Conn]bool
 	closed      bool
 	wg          sync.WaitGroup
@@ -145,7 +169,14 @@ func Start(socketPath string, cfg Config) (*Sim, error) {
 		cfg: cfg, socket: socketPath, ln: ln, id: id,
 		faults: cfg.Faults, source: cfg.Source, password: cfg.Password,
 		trusted: map[string]bool{}, trustLeft: cfg.TrustPrompts,
-		ports: map[uint16]string{}, nextPort: 49152, conns: map[net.Conn]bool{},
+		ports: map[uint16]string{}, nextPort: 49152, conns: map[net.Conn]bool{}, afcFiles: map[string][]byte{},
+	}
+	s.iosVersion = cfg.ProductVersion
+	if s.iosVersion == "" {
+		s.iosVersion, _ = readInfo(cfg.Source)["Product Version"].(string)
+	}
+	if s.iosVersion == "" {
+		s.iosVersion = "17.5.1"
 	}
 	s.willEncrypt = cfg.Password != "" || sourceEncrypted(cfg.Source)
 	if !cfg.Unpaired {
@@ -178,6 +209,9 @@ func (s *Sim) Close() error {
 	err := s.ln.Close()
 	s.wg.Wait()
 	_ = os.Remove(s.socket)
+	if s.stateDir != "" {
+		_ = os.RemoveAll(s.stateDir)
+	}
 	return err
 }
 

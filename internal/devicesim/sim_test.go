@@ -20,7 +20,7 @@ import (
 	"iosbackup/internal/gen"
 )
 
-func startTestSim(t *testing.T, src string, cfg Config) *Sim {
+func startTestSim(t testing.TB, src string, cfg Config) *Sim {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sim-")
 	if err != nil {

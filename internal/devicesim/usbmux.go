@@ -144,7 +144,7 @@ func (s *Sim) serveService(name string, c net.Conn) {
 	case "com.apple.mobile.notification_proxy":
 		serveNotificationProxy(c)
 	case "com.apple.afc":
-		serveAFC(c)
+		s.serveAFC(c)
 	case "com.apple.mobile.installation_proxy":
 		s.serveInstallationProxy(c)
 	}

@@ -69,7 +69,9 @@ func (p *planner) planBase() error {
 	}
 	e = p.file(homeDomain, "Library/AddressBook/AddressBook.sqlitedb", 3, modeFile, literal(ab))
 	e.RecordedSize = e.TrueSize + 8192 // the manifest is ahead of the database
-	p.gen(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, contentRandom, 12288, []byte("SQLite format 3\x00"))
+	if err := p.cacheDB(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, 12288); err != nil {
+		return err
+	}
 
 	p.file(homeDomain, "Library/Preferences/.GlobalPreferences.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"AppleLanguages": []string{"en-US", "fr-FR"}, "AppleLocale": "en_US", "AppleICUForce24HourTime": true,
@@ -133,7 +135,9 @@ func (p *planner) planBase() error {
 	p.file(rootDomain, "Library/Preferences/com.apple.MobileBackup.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"LastBackupDate": time.Unix(p.t0, 0).UTC(), "BackupStateInfo": map[string]any{"isCloud": false},
 	})))
-	p.gen(rootDomain, "Library/Caches/locationd/consolidated.db", 4, contentRandom, 16384, []byte("SQLite format 3\x00"))
+	if err := p.cacheDB(rootDomain, "Library/Caches/locationd/consolidated.db", 4, 16384); err != nil {
+		return err
+	}
 	p.symlink(rootDomain, "Library/Logs/CrashReporter", "/var/mobile/Library/Logs/CrashReporter")
 
 	p.file(sysPrefsDomain, "SystemConfiguration/preferences.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
@@ -146,7 +150,9 @@ func (p *planner) planBase() error {
 	p.file(wirelessDomain, "Library/Preferences/com.apple.commcenter.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"PhoneNumber": p.t.PhoneNumber, "imei": p.t.IMEI,
 	})))
-	p.gen(wirelessDomain, "Library/Databases/CellularUsage.db", 4, contentRandom, 20480, []byte("SQLite format 3\x00"))
+	if err := p.cacheDB(wirelessDomain, "Library/Databases/CellularUsage.db", 4, 20480); err != nil {
+		return err
+	}
 
 	p.file(profilesDomain, "Library/ConfigurationProfiles/CloudConfigurationDetails.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"AllowPairing": true, "IsSupervised": false,
@@ -156,6 +162,16 @@ func (p *planner) planBase() error {
 	})))
 
 	return p.planApps()
+}
+
+// cacheDB adds a real SQLite database of about size bytes (see cacheDatabase).
+func (p *planner) cacheDB(domain, path string, class uint32, size int64) error {
+	db, err := cacheDatabase(p.opt.Seed, path, size)
+	if err != nil {
+		return err
+	}
+	p.file(domain, path, class, modeFile, literal(db))
+	return nil
 }
 
 func (p *planner) planApps() error {
@@ -178,7 +194,9 @@ func (p *planner) planApps() error {
 				"com.apple.metadata:kMDItemWhereFroms": mustBinaryPlist([]string{"https://files.example.com/report.pdf", "https://chat.example.com/"}),
 				"com.apple.quarantine":                 fmt.Appendf(nil, "0083;%08x;Chatter;%s", p.t0-3*day, p.uuid()),
 			}
-			p.gen(d, "Library/Caches/com.example.chat/Cache.db", 4, contentRandom, 24576, []byte("SQLite format 3\x00"))
+			if err := p.cacheDB(d, "Library/Caches/com.example.chat/Cache.db", 4, 24576); err != nil {
+				return err
+			}
 			g := "AppDomainGroup-group." + app.BundleID
 			p.file(g, "Library/Preferences/group."+app.BundleID+".plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 				"SharedAccount": "user@example.com",

@@ -236,3 +236,33 @@ func iconPNG(index int) []byte {
 	}
 	return buf.Bytes()
 }
+
+// cacheDatabase builds a real SQLite database of about size bytes: one table of
+// seeded random blobs. It stands in for the caches and usage databases a device keeps
+// whose contents no reader looks at; random bytes behind a SQLite header (what these
+// files were before) are a corrupt database, and verify rightly reports them.
+func cacheDatabase(seed int64, name string, size int64) ([]byte, error) {
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(len(name))*0x9e3779b97f4a7c15))
+	const rowBytes = 1000
+	img, err := sqliteImage(func(tx *sql.Tx) error {
+		if err := execAll(tx, "CREATE TABLE cache (id INTEGER PRIMARY KEY, key TEXT, data BLOB)"); err != nil {
+			return err
+		}
+		// About four rows of 1000 bytes fill a 4096-byte page; the first page holds
+		// the schema.
+		for i := range max(1, int(size/4096-1)*4) {
+			data := make([]byte, rowBytes)
+			for k := range data {
+				data[k] = byte(rng.Uint32())
+			}
+			if _, err := tx.Exec("INSERT INTO cache (id, key, data) VALUES (?, ?, ?)", i+1, fmt.Sprintf("%s-%d", name, i), data); err != nil {
+				return fmt.Errorf("insert cache row: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", name, err)
+	}
+	return img, nil
+}

@@ -30,7 +30,10 @@ func main() {
 	unpaired := flag.Bool("unpaired", false, "start without a pair record")
 	trust := flag.Int("trust-prompts", 0, "answer this many Pair requests with 'dialog pending'")
 	wait := flag.Duration("passcode-wait", 0, "pause after a Backup request (passcode entry)")
-	cut := flag.Int64("disconnect-after", 0, "drop the connection after this many file bytes")
+	cut := flag.Int64("disconnect-after", 0, "drop the connection after this many file bytes (sent in a backup, received in a restore)")
+	ios := flag.String("ios", "", "iOS version the device runs (default: the backup's Product Version)")
+	findMy := flag.Bool("find-my", false, "Find My is on: Restore fails with MBErrorDomain 211")
+	rejectPw := flag.Bool("reject-password", false, "Restore of an encrypted backup fails with 207 (invalid password)")
 	hostile := flag.String("hostile", "", "comma-separated host paths to try to upload to")
 	flag.Parse()
 	if *socket == "" || *from == "" {
@@ -38,10 +41,10 @@ func main() {
 		os.Exit(2)
 	}
 	cfg := devicesim.Config{
-		UDID: *udid, Source: *from, ServiceSSL: *ssl, Password: os.Getenv("DEVICESIM_PASSWORD"),
+		UDID: *udid, Source: *from, ServiceSSL: *ssl, ProductVersion: *ios, Password: os.Getenv("DEVICESIM_PASSWORD"),
 		Faults: devicesim.Faults{
 			Locked: *locked, Unpaired: *unpaired, TrustPrompts: *trust,
-			PasscodeWait: *wait, DisconnectAfter: *cut,
+			PasscodeWait: *wait, DisconnectAfter: *cut, FindMy: *findMy, RejectPassword: *rejectPw,
 		},
 	}
 	if *hostile != "" {
