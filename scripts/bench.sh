@@ -12,18 +12,18 @@
 # command is also shown once on screen. Mounts are undone on exit, Ctrl-C included.
 #
 # Needs: Linux, root (cold runs drop the kernel's caches; mounts without fusermount),
-# /dev/fuse, openssl and sqlite3 (Debian packages openssl, sqlite3).
+# /dev/fuse, openssl and sqlite3 (Debian packages openssl, sqlite3); W11 rclone and curl.
 #
 # Environment:
 #   BENCH_RUNS=N        runs per workload (default 3; kernels use max(N, 5))
-#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w10)
+#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w11)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C # decimal points in $EPOCHREALTIME and awk, whatever the user's locale
 
 RUNS=${BENCH_RUNS:-3}
 KRUNS=$((RUNS > 5 ? RUNS : 5))
-ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7 w8 w9 w10}
+ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11}
 BENCH=.bench
 FIX=$BENCH/fixtures
 MNT=$PWD/$BENCH/mnt
@@ -755,9 +755,75 @@ w10() {
 	ratio_row "W10 diff 1M vs 1M entries vs loading both" "$(calc '%.2f s' "$d")" "$(calc '%.2f s' "$l")" "$(calc '%.2f' "$d / $l")" "<=" 2.0
 }
 
+# ---------------------------------------------------------------- W11: serve (WebDAV)
+
+# srv_up FIXTURE: `iosbackup serve` of a fixture on a free loopback port, in the
+# background; sets SURL (its URL, from the line it prints) and SPID.
+SURL=''
+SPID=''
+srv_up() {
+	local out=$BENCH/serve.out key=()
+	if [ -f "$FIX/$1.key" ]; then key=(--key-file "$FIX/$1.key"); fi
+	show "$BIN" serve --addr 127.0.0.1:0 "${key[@]}" "$FIX/$1" "&"
+	: > "$out"
+	"$BIN" serve --addr 127.0.0.1:0 "${key[@]}" "$FIX/$1" > "$out" 2>> "$LOG" &
+	SPID=$!
+	SURL=
+	local i
+	for i in $(seq 600); do
+		SURL=$(awk '/^Serving / { print $NF; exit }' "$out")
+		[ -n "$SURL" ] && return 0
+		kill -0 "$SPID" 2> /dev/null || break
+		sleep 0.1
+	done
+	echo "serve of $1 did not start (after $i tries)" >&2
+	return 1
+}
+
+srv_down() {
+	kill -INT "$SPID" 2> /dev/null || true
+	wait "$SPID" 2> /dev/null || true
+}
+
+w11() {
+	say "W11 serve over WebDAV: rclone lsl (PROPFIND depth 1, folder by folder) of 100,000 entries vs ls -lR through the mount;"
+	say "    GET of the 1 GiB encrypted file (curl) vs cat through the mount; both cold (drop_caches / evicted blob, fresh server and mount)"
+	tree_fixtures
+	big_fixtures
+	local benc conf=$BENCH/rclone.conf
+	benc=$(blob big-enc MediaDomain Media/Recordings/big.mov)
+	: > "$conf"
+	local ml=() sl=() mg=() sg=()
+	for _ in $(seq "$RUNS"); do
+		drop_all
+		mnt_up w11 tree100k-enc
+		timed ls -lR "$MP/domains"; ml+=("$T")
+		mnt_down "$MP"
+		drop_all
+		srv_up tree100k-enc
+		timed rclone --config "$conf" --webdav-url "$SURL" lsl :webdav:domains; sl+=("$T")
+		srv_down
+		drop_file "$benc"
+		mnt_up w11 big-enc
+		timed cat "$MP/$BIGREL"; mg+=("$T")
+		mnt_down "$MP"
+		drop_file "$benc"
+		srv_up big-enc
+		timed curl -sS -o /dev/null "$SURL$BIGREL"; sg+=("$T")
+		srv_down
+	done
+	local size mb L M S G
+	size=$(stat -c %s "$(blob big-plain MediaDomain Media/Recordings/big.mov)")
+	mb=$((size / 1000000))
+	M=$(median "${ml[@]}"); L=$(median "${sl[@]}")
+	ratio_row "W11 rclone lsl over WebDAV vs ls -lR mounted, cold" "$(calc '%.2f s' "$L")" "$(calc '%.2f s' "$M")" "$(calc '%.2f' "$L / $M")" "<=" 1.5
+	S=$(calc '%.0f' "$mb / $(median "${sg[@]}")"); G=$(calc '%.0f' "$mb / $(median "${mg[@]}")")
+	ratio_row "W11 GET 1 GiB encrypted vs cat mounted, cold" "$S MB/s" "$G MB/s" "$(calc '%.2f' "$S / $G")" ">=" 0.80
+}
+
 # ---------------------------------------------------------------- run and report
 
-for w in w1 w7 w2 w3 w4 w5 w6 w8 w9 w10; do
+for w in w1 w7 w2 w3 w4 w5 w6 w8 w9 w10 w11; do
 	workload "$w"
 done
 
