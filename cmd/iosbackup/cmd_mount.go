@@ -111,6 +111,7 @@ func openForMount(src string, u *unlockFlags) (_ []backupfs.Backup, notes []stri
 			if err != nil {
 				return nil, nil, err
 			}
+			warnLeftover(dir)
 			root = dir
 		}
 	}
