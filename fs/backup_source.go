@@ -1,6 +1,10 @@
 package backupfs
 
 import (
+	"fmt"
+	"os"
+	"syscall"
+
 	"iosbackup/backup"
 	"iosbackup/manifest"
 )
@@ -11,9 +15,25 @@ func FromBackup(b *backup.Backup) Source { return backupSource{b} }
 type backupSource struct{ b *backup.Backup }
 
 var (
-	_ Source     = backupSource{}
-	_ Identifier = backupSource{}
+	_ Source         = backupSource{}
+	_ Identifier     = backupSource{}
+	_ BlobIdentifier = backupSource{}
 )
+
+// BlobIdentity is the device and inode number of the entry's blob: a snapshot's blob
+// hard-linked with another's is one stored file. A missing blob, or one that is not a
+// regular file, has none.
+func (s backupSource) BlobIdentity(e *manifest.Entry) (string, bool) {
+	fi, err := os.Lstat(s.b.BlobPath(e))
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("%d:%d", uint64(st.Dev), uint64(st.Ino)), true
+}
 
 func (s backupSource) Index() *manifest.Index { return s.b.Index }
 

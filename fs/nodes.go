@@ -374,7 +374,7 @@ func newFileNode(t *tree, idx int32) *fileNode {
 }
 
 func (f *fileNode) stable() fs.StableAttr {
-	return fs.StableAttr{Mode: fuse.S_IFREG, Ino: f.t.fileIno(f.t.ix.Entry(f.idx))}
+	return fs.StableAttr{Mode: fuse.S_IFREG, Ino: f.t.fileInoAt(f.idx)}
 }
 
 func (f *fileNode) btime() int64 { return f.t.entryBirth(f.t.ix.Entry(f.idx)) }
@@ -382,8 +382,13 @@ func (f *fileNode) btime() int64 { return f.t.entryBirth(f.t.ix.Entry(f.idx)) }
 func (f *fileNode) fill(out *fuse.Attr) {
 	e := f.t.ix.Entry(f.idx)
 	f.t.fillEntry(e, fuse.S_IFREG, out)
-	out.Ino = f.t.fileIno(e)
+	out.Ino = f.t.fileInoAt(f.idx)
 	out.Nlink = f.t.views(f.idx)
+	if f.t.blobs != nil && out.Nlink < 2 {
+		// Shown in more than one snapshot: du counts an inode once only when its
+		// link count says it has others.
+		out.Nlink = 2
+	}
 	setSize(out, f.t.size(f.idx))
 }
 

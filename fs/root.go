@@ -40,8 +40,17 @@ func NewRoot(opt Options, backups ...Backup) *Root {
 	names = uniqueNames(names, nil)
 	// Trees first: the folders above the backups take their times from all of them.
 	trees := make([]*tree, len(backups))
+	snapTrees := make([][]*tree, len(backups))
 	r := &Root{common: c}
 	for i, b := range backups {
+		snapTrees[i] = make([]*tree, len(b.History))
+		for j, s := range b.History {
+			if s.Source != nil {
+				snapTrees[i][j] = newTree(c, s.Source, identity(s.Source, names[i]+"/history/"+s.Name))
+				snapTrees[i][j].shareBlobInodes()
+				r.xattrs = r.xattrs || snapTrees[i][j].xattrs
+			}
+		}
 		if b.Source == nil {
 			continue
 		}
@@ -50,18 +59,28 @@ func NewRoot(opt Options, backups ...Backup) *Root {
 			id = identity(b.Source, names[i]) // renamed duplicate: must not share inodes
 		}
 		trees[i] = newTree(c, b.Source, id)
+		if len(b.History) > 0 {
+			trees[i].shareBlobInodes()
+		}
 		r.xattrs = r.xattrs || trees[i].xattrs
+	}
+	folderOf := func(d *virtualDir, i int) {
+		if len(backups[i].History) > 0 {
+			historyFolder(d, c, backups[i], names[i], trees[i], backups[i].History, snapTrees[i])
+		} else {
+			initBackupFolder(d, c, backups[i], names[i], trees[i])
+		}
 	}
 
 	if len(backups) == 1 {
-		initBackupFolder(&r.virtualDir, c, backups[0], names[0], trees[0])
+		folderOf(&r.virtualDir, 0)
 		r.ino = 1 // the mount root is always inode 1
 		return r
 	}
 	folders := make([]*virtualDir, len(backups))
-	for i, b := range backups {
+	for i := range backups {
 		folders[i] = &virtualDir{}
-		initBackupFolder(folders[i], c, b, names[i], trees[i])
+		folderOf(folders[i], i)
 	}
 	order := sortedOrder(names)
 	sorted := make([]string, len(names))

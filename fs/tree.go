@@ -74,6 +74,9 @@ type tree struct {
 	// being looked up to a channel closed when they are known.
 	sizeSlots chan struct{}
 	warming   sync.Map // int32 -> chan struct{}
+
+	// blobs, when set, numbers files by the stored blob they read (history.go).
+	blobs *blobInos
 }
 
 // photosPath is where the Camera Roll keeps DCIM folders inside CameraRollDomain.
@@ -287,7 +290,19 @@ func hashIno(id string, kind byte, a, b string) uint64 {
 }
 
 func (t *tree) fileIno(e *manifest.Entry) uint64 { return hashIno(t.id, inoFile, e.Domain, e.Path) }
-func (t *tree) dirIno(viewPath string) uint64    { return hashIno(t.id, inoDir, viewPath, "") }
+
+// fileInoAt is fileIno for the entry at idx, numbered by its blob when the tree shares
+// inodes across snapshots.
+func (t *tree) fileInoAt(idx int32) uint64 {
+	e := t.ix.Entry(idx)
+	if t.blobs != nil && e.Kind == manifest.KindFile {
+		if ino, ok := t.blobs.ino(t, e, idx); ok {
+			return ino
+		}
+	}
+	return t.fileIno(e)
+}
+func (t *tree) dirIno(viewPath string) uint64 { return hashIno(t.id, inoDir, viewPath, "") }
 
 // view is one place where a subtree of the index is shown: domains/<D>, apps/<A>/data,
 // apps/<A>/groups/<G>, photos.

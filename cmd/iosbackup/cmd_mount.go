@@ -18,6 +18,7 @@ import (
 
 	"iosbackup/backup"
 	backupfs "iosbackup/fs"
+	"iosbackup/history"
 )
 
 // readyFDEnv tells a --background child which inherited descriptor to report on.
@@ -127,7 +128,7 @@ func openForMount(src string, u *unlockFlags) (_ []backupfs.Backup, notes []stri
 		if s := droppedWarning(b); s != "" {
 			notes = append(notes, s)
 		}
-		return []backupfs.Backup{{Source: backupfs.FromBackup(b)}}, notes, nil
+		return []backupfs.Backup{{Source: backupfs.FromBackup(b), History: openHistory(b, opt)}}, notes, nil
 	}
 	all, err := backup.Scan(root, false)
 	if err != nil {
@@ -155,9 +156,39 @@ func openForMount(src string, u *unlockFlags) (_ []backupfs.Backup, notes []stri
 		if s := droppedWarning(b); s != "" {
 			notes = append(notes, s)
 		}
-		out = append(out, backupfs.Backup{Source: backupfs.FromBackup(b)})
+		out = append(out, backupfs.Backup{Source: backupfs.FromBackup(b), History: openHistory(b, opt)})
 	}
 	return out, notes, nil
+}
+
+// openHistory opens the snapshots of a live backup folder for the mount, unlocked with
+// the live backup's key (a snapshot that needs another shows as a locked folder).
+func openHistory(live *backup.Backup, opt backup.Options) []backupfs.Backup {
+	if backup.IsLeftover(live.Dir) {
+		return nil
+	}
+	snaps, err := history.List(live.Dir)
+	if err != nil {
+		warnf("%v", err)
+		return nil
+	}
+	if live.Encrypted {
+		opt.Key = live.KEK()
+		opt.Password = func() ([]byte, error) {
+			return nil, errors.New("encrypted with another password than the latest backup")
+		}
+	}
+	var out []backupfs.Backup
+	for _, s := range snaps {
+		b, err := backup.Open(s.Dir, opt)
+		if err != nil {
+			warnf("snapshot %v: shown as a locked folder", err)
+			out = append(out, backupfs.Backup{Name: s.Name, Err: err})
+			continue
+		}
+		out = append(out, backupfs.Backup{Name: s.Name, Source: backupfs.FromBackup(b)})
+	}
+	return out
 }
 
 func lockedName(s backup.Summary) string {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"iosbackup/internal/devicesim"
@@ -39,28 +42,7 @@ func blobSums(t *testing.T, dir string) map[string][32]byte {
 func TestSnapshotsForgetAndReadingASnapshot(t *testing.T) {
 	isolate(t)
 	work := t.TempDir()
-	var srcs []string
-	for r := range 3 {
-		d := filepath.Join(work, "src", string(rune('0'+r)))
-		genBackup(t, d, gen.Options{Seed: 23, Entries: 1500, Revision: r, DeviceName: "Sim"})
-		srcs = append(srcs, d)
-	}
-	sock := filepath.Join(work, "mux.sock")
-	sim, err := devicesim.Start(sock, devicesim.Config{Source: srcs[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	env := []string{"USBMUXD_SOCKET_ADDRESS=unix://" + sock}
-	root := filepath.Join(work, "captures")
-	for _, src := range srcs {
-		sim.SetSource(src)
-		if out, err := cli(t, env, "capture", "--progress", "none", root); err != nil {
-			t.Fatalf("capture: %v\n%s", err, out)
-		}
-	}
-	live := filepath.Join(root, sim.UDID())
-
+	live, srcs := captureRevisions(t, work, 3)
 	out, err := cli(t, nil, "snapshots", "--json", live)
 	if err != nil {
 		t.Fatalf("snapshots: %v\n%s", err, out)
@@ -181,4 +163,127 @@ func TestReadCommandsFindAnInterruptedPublish(t *testing.T) {
 func readSourceFile(dir, domain, rel string) ([]byte, error) {
 	id := manifest.ComputeFileID(domain, rel).String()
 	return os.ReadFile(filepath.Join(dir, id[:2], id))
+}
+
+// captureRevisions captures n revisions of the simulated device with the real binary
+// into work/captures, and returns the live folder and the sources.
+func captureRevisions(t *testing.T, work string, n int) (string, []string) {
+	t.Helper()
+	var srcs []string
+	for r := range n {
+		d := filepath.Join(work, "src", string(rune('0'+r)))
+		genBackup(t, d, gen.Options{Seed: 23, Entries: 1500, Revision: r, DeviceName: "Sim"})
+		srcs = append(srcs, d)
+	}
+	sock := filepath.Join(work, "mux.sock")
+	sim, err := devicesim.Start(sock, devicesim.Config{Source: srcs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	env := []string{"USBMUXD_SOCKET_ADDRESS=unix://" + sock}
+	root := filepath.Join(work, "captures")
+	for _, src := range srcs {
+		sim.SetSource(src)
+		if out, err := cli(t, env, "capture", "--progress", "none", root); err != nil {
+			t.Fatalf("capture: %v\n%s", err, out)
+		}
+	}
+	return filepath.Join(root, sim.UDID()), srcs
+}
+
+// TestMountShowsHistory mounts a backup with two snapshots: latest/ and
+// history/<time>/ each read their own revision, and a file whose blob is shared
+// (unchanged since revision 0) is one inode in all three, so du counts it once.
+func TestMountShowsHistory(t *testing.T) {
+	requireFUSE(t)
+	isolate(t)
+	work := t.TempDir()
+	live, srcs := captureRevisions(t, work, 3)
+	snaps, err := os.ReadDir(live + ".history")
+	if err != nil || len(snaps) != 2 {
+		t.Fatalf("history: %v %v", snaps, err)
+	}
+	mp := mountBG(t, nil, live)
+	if got := dirNames(t, mp); strings.Join(got, " ") != "history latest" {
+		t.Fatalf("mount root: %v", got)
+	}
+	if got := dirNames(t, filepath.Join(mp, "history")); len(got) != 2 || got[0] != snaps[0].Name() || got[1] != snaps[1].Name() {
+		t.Fatalf("history/: %v, want %v", got, snaps)
+	}
+	views := []string{
+		filepath.Join(mp, "history", snaps[0].Name()),
+		filepath.Join(mp, "history", snaps[1].Name()),
+		filepath.Join(mp, "latest"),
+	}
+	const sms = "HomeDomain/Library/SMS/sms.db"
+	for i, v := range views {
+		want, err := readSourceFile(srcs[i], "HomeDomain", "Library/SMS/sms.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(v, "domains", sms))
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%s: sms.db of revision %d: %v (%d bytes, want %d)", v, i, err, len(got), len(want))
+		}
+	}
+	// A file no revision changed: the same blob, so the same inode everywhere.
+	unchanged := "HomeDomain/Library/Preferences/com.apple.springboard.plist"
+	a, _ := readSourceFile(srcs[0], "HomeDomain", "Library/Preferences/com.apple.springboard.plist")
+	c, _ := readSourceFile(srcs[2], "HomeDomain", "Library/Preferences/com.apple.springboard.plist")
+	if a == nil || string(a) != string(c) {
+		t.Fatalf("%s is missing or changed between revisions 0 and 2: pick another file", unchanged)
+	}
+	var inos []uint64
+	for _, v := range views {
+		fi, err := os.Stat(filepath.Join(v, "domains", unchanged))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inos = append(inos, fi.Sys().(*syscall.Stat_t).Ino)
+	}
+	if inos[0] != inos[1] || inos[1] != inos[2] {
+		t.Fatalf("%s has inodes %v across the snapshots and latest", unchanged, inos)
+	}
+	// sms.db changed every time: three inodes.
+	var smsInos []uint64
+	for _, v := range views {
+		fi, err := os.Stat(filepath.Join(v, "domains", sms))
+		if err != nil {
+			t.Fatal(err)
+		}
+		smsInos = append(smsInos, fi.Sys().(*syscall.Stat_t).Ino)
+	}
+	if smsInos[0] == smsInos[1] || smsInos[1] == smsInos[2] {
+		t.Fatalf("changed sms.db shares an inode: %v", smsInos)
+	}
+	// du counts the shared files once: the two snapshots' domains together take far
+	// less than twice one.
+	du := func(dirs ...string) int64 {
+		out, err := exec.Command("du", append([]string{"-skc", "--apparent-size"}, dirs...)...).Output()
+		if err != nil {
+			t.Fatalf("du: %v", err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		n, _ := strconv.ParseInt(strings.Fields(lines[len(lines)-1])[0], 10, 64)
+		return n
+	}
+	one := du(filepath.Join(views[0], "domains"))
+	both := du(filepath.Join(views[0], "domains"), filepath.Join(views[1], "domains"))
+	if one == 0 || float64(both) > 1.2*float64(one) {
+		t.Fatalf("du: one snapshot %d KiB, two %d KiB: shared files counted twice", one, both)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
 }
