@@ -28,7 +28,7 @@ type blobInos struct {
 	inos []atomic.Uint64
 }
 
-func (b *blobInos) ino(t *tree, e *manifest.Entry, idx int32) (uint64, bool) {
+func (b *blobInos) ino(e *manifest.Entry, idx int32) (uint64, bool) {
 	if idx < 0 || int(idx) >= len(b.inos) {
 		return 0, false
 	}

@@ -296,7 +296,7 @@ func (t *tree) fileIno(e *manifest.Entry) uint64 { return hashIno(t.id, inoFile,
 func (t *tree) fileInoAt(idx int32) uint64 {
 	e := t.ix.Entry(idx)
 	if t.blobs != nil && e.Kind == manifest.KindFile {
-		if ino, ok := t.blobs.ino(t, e, idx); ok {
+		if ino, ok := t.blobs.ino(e, idx); ok {
 			return ino
 		}
 	}
