@@ -18,6 +18,7 @@ import (
 	"iosbackup/history"
 	"iosbackup/internal/devicesim"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -96,13 +97,7 @@ func sameView(a, b map[string]string) string {
 // unchanged files with the snapshots. Every snapshot must still match its record and
 // read exactly as before, file by file and entry by entry.
 func TestSnapshotsSurviveIdevicebackup2(t *testing.T) {
-	bin, err := exec.LookPath("idevicebackup2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("idevicebackup2 is missing and CI=true: install libimobiledevice-utils")
-		}
-		t.Skip("idevicebackup2 not installed (apt-get install libimobiledevice-utils)")
-	}
+	bin := testenv.RequireTool(t, "idevicebackup2")
 	root := t.TempDir()
 	sim := startSim(t, revision(t, 0), devicesim.Config{ServiceSSL: true})
 	udid := sim.UDID()

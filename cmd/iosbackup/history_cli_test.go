@@ -14,6 +14,7 @@ import (
 
 	"iosbackup/internal/devicesim"
 	"iosbackup/internal/gen"
+	"iosbackup/internal/testenv"
 	"iosbackup/manifest"
 )
 
@@ -196,7 +197,7 @@ func captureRevisions(t *testing.T, work string, n int) (string, []string) {
 // history/<time>/ each read their own revision, and a file whose blob is shared
 // (unchanged since revision 0) is one inode in all three, so du counts it once.
 func TestMountShowsHistory(t *testing.T) {
-	requireFUSE(t)
+	testenv.RequireFUSE(t)
 	isolate(t)
 	work := t.TempDir()
 	live, srcs := captureRevisions(t, work, 3)
