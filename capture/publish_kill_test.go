@@ -159,3 +159,38 @@ func assertSnapshotsWhole(t *testing.T, live string) []history.Snapshot {
 	}
 	return snaps
 }
+
+// TestFullCaptureSharesWithSnapshot: a --full capture writes every file anew, yet the
+// snapshot of the backup it replaces shares each unchanged file with it.
+func TestFullCaptureSharesWithSnapshot(t *testing.T) {
+	root := t.TempDir()
+	sim := startSim(t, rev0(t), devicesim.Config{})
+	live := filepath.Join(root, sim.UDID())
+	if _, err := capture.Run(context.Background(), capture.Options{Target: target(sim), Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetSource(rev1(t))
+	res, err := capture.Run(context.Background(), capture.Options{Target: target(sim), Root: root, Full: true})
+	if err != nil || res.Incremental || res.Snapshot == "" {
+		t.Fatalf("full capture: %+v, %v", res, err)
+	}
+	assertSameBackup(t, rev1(t), live)
+	snaps := assertSnapshotsWhole(t, live)
+	if len(snaps) != 1 {
+		t.Fatalf("%d snapshots", len(snaps))
+	}
+	assertSameBackup(t, rev0(t), snaps[0].Dir)
+	files := treeFiles(t, live)
+	shared := 0
+	for _, rel := range files {
+		a, _ := os.Lstat(filepath.Join(live, rel))
+		b, err := os.Lstat(filepath.Join(snaps[0].Dir, rel))
+		if err == nil && os.SameFile(a, b) {
+			shared++
+		}
+	}
+	// rev1 changes a handful of files, sms.db and Manifest.db among them.
+	if shared < len(files)-20 {
+		t.Fatalf("the snapshot shares %d of the live backup's %d files", shared, len(files))
+	}
+}

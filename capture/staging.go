@@ -196,6 +196,10 @@ func (s *store) retirePrevious() error {
 			continue
 		}
 		abs := filepath.Join(s.rootDir, d)
+		// A full capture wrote every file anew: share what did not change.
+		if _, err := history.Share(abs, s.liveDir(), s.cloner); err != nil {
+			return err
+		}
 		if err := history.Seal(abs, history.Latest(s.liveDir())); err != nil {
 			return err
 		}
