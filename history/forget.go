@@ -127,6 +127,9 @@ func remove(s Snapshot) error {
 // removeLeftovers deletes what an interrupted Forget or Keep left in the history.
 func removeLeftovers(live string) error {
 	hd := Dir(live)
+	if err := checkHistoryDir(hd); err != nil {
+		return nil // List says why
+	}
 	ents, err := os.ReadDir(hd)
 	if err != nil {
 		return nil

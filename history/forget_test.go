@@ -186,3 +186,38 @@ func TestForgetKilled(t *testing.T) {
 		t.Fatal("forget without a rule accepted")
 	}
 }
+
+// TestSymlinkedHistoryRefused: a history folder planted as a symlink is neither
+// listed, written into nor pruned through.
+func TestSymlinkedHistoryRefused(t *testing.T) {
+	base := t.TempDir()
+	elsewhere := filepath.Join(base, "elsewhere")
+	live := filepath.Join(base, "root", "UDID")
+	os.MkdirAll(filepath.Dir(live), 0o755)
+	os.MkdirAll(filepath.Join(base, "other"), 0o755)
+	fakeSnapshot(t, filepath.Join(base, "other", "X"), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err := os.Rename(Dir(filepath.Join(base, "other", "X")), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, Dir(live)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(live); err == nil || !strings.Contains(err.Error(), Dir(live)) {
+		t.Fatalf("List through a symlink: %v", err)
+	}
+	if _, err := Forget(live, Policy{Last: 1}, time.UTC, false); err == nil {
+		t.Fatal("Forget through a symlink succeeded")
+	}
+	dir := filepath.Join(base, "root", "incoming")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "Manifest.db"), []byte("m"), 0o644)
+	if err := Seal(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Add(live, dir); err == nil {
+		t.Fatal("Add through a symlink succeeded")
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 1 {
+		t.Fatalf("the symlink's target changed: %v", ents)
+	}
+}

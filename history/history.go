@@ -38,10 +38,12 @@ type Snapshot struct {
 // record, are not snapshots (a foreign folder, or one half written) and are left out.
 func List(live string) ([]Snapshot, error) {
 	hd := Dir(live)
-	ents, err := os.ReadDir(hd)
-	if errors.Is(err, fs.ErrNotExist) {
+	if err := checkHistoryDir(hd); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
+	ents, err := os.ReadDir(hd)
 	if err != nil {
 		return nil, fmt.Errorf("list snapshots: %w", err)
 	}
@@ -112,7 +114,10 @@ func Add(live, dir string) (string, error) {
 		return "", fmt.Errorf("keep snapshot: %w", err)
 	}
 	hd := Dir(live)
-	if err := os.MkdirAll(hd, 0o755); err != nil {
+	if err := os.Mkdir(hd, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("keep snapshot: %w", err)
+	}
+	if err := checkHistoryDir(hd); err != nil {
 		return "", fmt.Errorf("keep snapshot: %w", err)
 	}
 	base := TakenAt(dir).Format(time.RFC3339)
@@ -142,6 +147,19 @@ func syncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		return err
+	}
+	return nil
+}
+
+// checkHistoryDir refuses a history folder that is a symlink (or not a folder): one
+// planted there would make snapshots go, and forget delete, somewhere else.
+func checkHistoryDir(hd string) error {
+	fi, err := os.Lstat(hd)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a folder (%s): refusing to keep or forget snapshots through it", hd, fi.Mode().Type())
 	}
 	return nil
 }
