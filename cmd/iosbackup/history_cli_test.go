@@ -274,6 +274,15 @@ func TestMountShowsHistory(t *testing.T) {
 	if one == 0 || float64(both) > 1.2*float64(one) {
 		t.Fatalf("du: one snapshot %d KiB, two %d KiB: shared files counted twice", one, both)
 	}
+	// A mount of the root shows the device the same way (the history folder is not
+	// taken for a backup of its own).
+	mr := mountBG(t, nil, filepath.Dir(live))
+	if got := dirNames(t, mr); strings.Join(got, " ") != "history latest" {
+		t.Fatalf("root mount: %v", got)
+	}
+	if got := dirNames(t, filepath.Join(mr, "history")); len(got) != 2 {
+		t.Fatalf("root mount history/: %v", got)
+	}
 }
 
 func dirNames(t *testing.T, dir string) []string {
