@@ -12,7 +12,8 @@ import (
 )
 
 // Share makes each regular file of dir that has the same path, size and contents as
-// the file in other (and is not already the same inode) a clone or hard link of it,
+// the file in other (and is not already the same inode, nor a hard link shared with
+// an earlier snapshot) a clone or hard link of it,
 // and returns the bytes that no longer take space twice. A full capture writes every
 // file anew; sharing the previous backup's unchanged files with it before that backup
 // is sealed keeps the snapshot as cheap as after an incremental one. Contents are
@@ -38,6 +39,11 @@ func Share(dir, other string, c *Cloner) (int64, error) {
 		}
 		b, err := os.Lstat(o)
 		if err != nil || !b.Mode().IsRegular() || a.Size() != b.Size() || os.SameFile(a, b) {
+			return nil
+		}
+		if linkCount(a) > 1 {
+			// Shared with an earlier snapshot already: relinking it would free
+			// nothing and only move which snapshots share it.
 			return nil
 		}
 		same, err := sameContents(p, o)
