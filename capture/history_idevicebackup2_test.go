@@ -95,7 +95,7 @@ func sameView(a, b map[string]string) string {
 // revisions of the simulated device), then lets Debian's idevicebackup2 take an
 // incremental backup of a fifth revision into the live folder, which shares its
 // unchanged files with the snapshots. Every snapshot must still match its record and
-// read exactly as before, file by file and entry by entry.
+// read exactly as before, file by file and entry by entry, and pass verify.
 func TestSnapshotsSurviveIdevicebackup2(t *testing.T) {
 	bin := testenv.RequireTool(t, "idevicebackup2")
 	root := t.TempDir()
@@ -151,6 +151,21 @@ func TestSnapshotsSurviveIdevicebackup2(t *testing.T) {
 			if err := history.CheckFile(s.Dir, b); err != nil {
 				t.Error(err)
 			}
+		}
+		// And iosbackup verify, with the snapshot's record, finds nothing.
+		vrec := &backup.SnapshotRecord{Blobs: map[string]backup.RecordedFile{}, Files: map[string]backup.RecordedFile{}}
+		for id, b := range rec.Blobs {
+			vrec.Blobs[id] = backup.RecordedFile{Size: b.Size, SHA256: b.SHA256}
+		}
+		for p, b := range rec.Files {
+			vrec.Files[p] = backup.RecordedFile{Size: b.Size, SHA256: b.SHA256}
+		}
+		vr, err := backup.Verify(s.Dir, backup.Options{}, backup.VerifyOptions{Snapshot: vrec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !vr.Sound() || vr.Files < 1000 {
+			t.Errorf("verify %s: %d files, problems %v", s.Name, vr.Files, vr.Problems)
 		}
 		after := viewSnapshot(t, s.Dir)
 		if d := sameView(before[s.Dir].files, after.files); d != "" {
