@@ -88,6 +88,9 @@ func detectFormat(f *folder) Format {
 // Summarize reads dir's property lists. With measure, it also adds up the folder's size.
 func Summarize(dir string, measure bool) (Summary, error) {
 	s := Summary{Dir: dir, UDID: filepath.Base(dir), Size: -1}
+	if IsLeftover(dir) {
+		s.UDID = strings.TrimSuffix(strings.TrimSuffix(s.UDID, OldSuffix), StagingSuffix)
+	}
 	f, err := openFolder(dir)
 	if err != nil {
 		return s, err
@@ -161,6 +164,13 @@ func Scan(root string, measure bool) ([]Summary, error) {
 			out = append(out, s)
 		}
 	}
+	// A backup an interrupted capture left in its work folder is listed in place of
+	// the device folder it hides.
+	for _, dir := range leftovers(root) {
+		if s, err := Summarize(dir, measure); err == nil {
+			out = append(out, s)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date.After(out[j].Date) })
 	return out, nil
 }
@@ -171,9 +181,16 @@ var ErrNoMatch = errors.New("no such backup")
 // Resolve turns a command-line BACKUP into a folder: an existing folder as is, else a
 // UDID or device-name prefix (case-insensitive) of a backup under root. An ambiguous
 // prefix is an error listing the candidates.
+//
+// A folder that is missing because a capture was interrupted while publishing it
+// resolves to the backup the capture left in its work folder (see Leftover;
+// IsLeftover tells the caller, which should say so).
 func Resolve(arg, root string) (string, error) {
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
 		return arg, nil
+	}
+	if d := Leftover(filepath.Dir(filepath.Clean(arg)), filepath.Base(filepath.Clean(arg))); d != "" {
+		return d, nil
 	}
 	if strings.ContainsRune(arg, os.PathSeparator) {
 		return "", fmt.Errorf("%s: %w", arg, ErrNoMatch)

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"iosbackup/history"
 )
 
 // Errors callers can test with errors.Is. Messages say what the user should do.
@@ -211,6 +213,11 @@ type Options struct {
 	// SkipSpaceCheck starts even when free space looks smaller than the data on the
 	// device (its used space overestimates the backup when photos live in iCloud).
 	SkipSpaceCheck bool
+	// NoHistory deletes the backup a capture replaces instead of keeping it as a
+	// snapshot in Root/<UDID>.history (see package history).
+	NoHistory bool
+	// Keep prunes the history after the capture, when it names any rule.
+	Keep history.Policy
 	// Progress receives events; it is called from the capturing goroutine and from a
 	// timer goroutine, never concurrently. Nil discards them.
 	Progress func(Event)
@@ -229,6 +236,10 @@ type Result struct {
 	// InPlace is true when the file system could not make hard links, so the device
 	// wrote into the backup folder directly instead of a staging copy.
 	InPlace bool `json:"inPlace,omitempty"`
+	// Snapshot is the folder the replaced backup was kept in ("" when none was).
+	Snapshot string `json:"snapshot,omitempty"`
+	// Forgotten is the number of snapshots the Keep policy removed.
+	Forgotten int `json:"forgotten,omitempty"`
 }
 
 // PasswordKind says which backup password is asked for.

@@ -31,3 +31,18 @@ func SetHeartbeat(d time.Duration) (restore func()) {
 	heartbeat = d
 	return func() { heartbeat = old }
 }
+
+// SetNoExchange makes publishing use two renames, as where folders cannot be swapped.
+func SetNoExchange(on bool) (restore func()) {
+	old := noExchange
+	noExchange = on
+	return func() { noExchange = old }
+}
+
+// SetAfterPublishStep calls fn after each step of publishing ("journal", "aside",
+// "swap", "sealed", "kept", "done").
+func SetAfterPublishStep(fn func(name string)) (restore func()) {
+	old := afterPublishStep
+	afterPublishStep = fn
+	return func() { afterPublishStep = old }
+}

@@ -189,6 +189,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	defer st.close()
+	st.setHistory(opts)
 	// Leftovers first: a swap an earlier run left half done decides what "previous
 	// backup" means.
 	if err := st.recoverLeftovers(); err != nil {
@@ -305,6 +306,9 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		Files: s.files, Bytes: s.bytes, Removed: s.removed, Duration: time.Since(started), InPlace: inPlace,
 	}
 	rep.done()
+	if err := keepHistory(st, incremental, opts.Keep, res, rep); err != nil {
+		return res, err
+	}
 	rep.info("Backup finished: %d files, %s received in %s", res.Files, humanBytes(res.Bytes), res.Duration.Round(time.Second))
 	return res, nil
 }

@@ -25,15 +25,19 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"iosbackup/backup"
+	"iosbackup/history"
 )
 
 // workDir is the root-level folder that holds staging copies and temporary files. It
 // has no Manifest at its top, so tools listing the root do not take it for a backup.
-const workDir = ".iosbackup-capture"
+const workDir = backup.CaptureWorkDir
 
 // store maps the device's paths ("UDID/...") into the backup root and performs the
 // file operations DeviceLink asks for.
@@ -52,6 +56,13 @@ type store struct {
 	// okDirs caches directories already verified to be real directories, so a deep
 	// path is not re-checked for every file. Cleared whenever a directory may change.
 	okDirs map[string]bool
+	// cloner, set when history is kept, makes the staging copy with copy-on-write
+	// clones where the file system has them (the snapshot then shares no inode with
+	// the live folder), else hard links, else copies: history needs the previous
+	// backup whole, so there is no working in place.
+	cloner *history.Cloner
+	// keep, when set, keeps the backup a capture replaces as a snapshot (staging.go).
+	keep *keepOptions
 }
 
 // openStore opens the backup root (creating it if needed) for the device udid.
@@ -87,34 +98,10 @@ func checkUDID(udid string) error {
 	return nil
 }
 
-func (s *store) stagingDir() string { return path.Join(workDir, s.udid+".staging") }
-func (s *store) oldDir() string     { return path.Join(workDir, s.udid+".old") }
-
 // exists reports whether rel exists (without following a final symlink).
 func (s *store) exists(rel string) bool {
 	_, err := s.root.Lstat(rel)
 	return err == nil
-}
-
-// recoverLeftovers undoes what an interrupted earlier run left behind: a swap cut
-// between its two renames is rolled back to the previous backup, and staging and
-// temporary folders are removed.
-func (s *store) recoverLeftovers() error {
-	if s.exists(s.oldDir()) {
-		if !s.exists(s.udid) {
-			if err := s.root.Rename(s.oldDir(), s.udid); err != nil {
-				return fmt.Errorf("restore previous backup from %s: %w", s.oldDir(), err)
-			}
-		} else if err := s.root.RemoveAll(s.oldDir()); err != nil {
-			return fmt.Errorf("remove %s: %w", s.oldDir(), err)
-		}
-	}
-	for _, d := range []string{s.stagingDir(), s.tmp} {
-		if err := s.root.RemoveAll(d); err != nil {
-			return fmt.Errorf("remove leftover %s: %w", d, err)
-		}
-	}
-	return nil
 }
 
 // prepare sets up the folder the device will write to. With incremental, the staging
@@ -133,6 +120,8 @@ func (s *store) prepare(incremental bool) (inPlace bool, skipped []string, err e
 		return false, nil, fmt.Errorf("create %s: %w", s.tmp, err)
 	}
 	if forceInPlace {
+		// Working in place replaces the previous backup's files: nothing to keep.
+		s.keep, s.cloner = nil, nil
 		return true, nil, s.prepareInPlace()
 	}
 	stage := s.stagingDir()
@@ -207,6 +196,12 @@ func (s *store) linkTree(src, dst string, top bool) (skipped []string, err error
 			if err != nil {
 				return skipped, err
 			}
+		case e.Type().IsRegular() && s.cloner != nil:
+			// Paths made from the root's own name: both ends are inside the staging
+			// copy and the previous backup, checked by prepare.
+			if err := s.cloner.File(filepath.Join(s.rootDir, from), filepath.Join(s.rootDir, to)); err != nil {
+				return skipped, err
+			}
 		case e.Type().IsRegular():
 			if err := s.root.Link(from, to); err != nil {
 				if isNoLinkError(err) {
@@ -225,40 +220,6 @@ func isNoLinkError(err error) bool {
 	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EXDEV) ||
 		errors.Is(err, syscall.EMLINK) || errors.Is(err, syscall.ENOTSUP) ||
 		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS)
-}
-
-// publish makes the staging copy the backup: the old folder is moved aside, the new
-// one renamed into place, and the old one deleted. Data is flushed first, so a crash
-// can never leave a folder whose renames survived but whose contents did not.
-func (s *store) publish() error {
-	snap := path.Join(s.target, "Snapshot")
-	if err := s.root.RemoveAll(snap); err != nil {
-		return fmt.Errorf("remove %s: %w", snap, err)
-	}
-	if err := syncFS(s.rootDir); err != nil {
-		return fmt.Errorf("flush %s: %w", s.rootDir, err)
-	}
-	if s.staged {
-		if s.exists(s.udid) {
-			if err := s.root.Rename(s.udid, s.oldDir()); err != nil {
-				return fmt.Errorf("move previous backup aside: %w", err)
-			}
-		}
-		if err := s.root.Rename(s.target, s.udid); err != nil {
-			// Put the previous backup back; the new one stays in staging for the next
-			// run to clean up.
-			if rerr := s.root.Rename(s.oldDir(), s.udid); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-				return fmt.Errorf("publish backup: %w (and restoring the previous one failed: %v)", err, rerr)
-			}
-			return fmt.Errorf("publish backup: %w", err)
-		}
-		s.target, s.staged = s.udid, false
-		s.okDirs = map[string]bool{}
-		if err := syncDir(s.root, "."); err != nil {
-			return fmt.Errorf("flush %s: %w", s.rootDir, err)
-		}
-	}
-	return s.cleanup()
 }
 
 // beforeReplace runs before the device moves or removes anything outside Snapshot.

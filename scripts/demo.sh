@@ -117,5 +117,61 @@ if try_mount; then
 else
   demo_extract
 fi
+
+# History: two captures from the simulated device (internal/devicesim: the usbmuxd,
+# lockdownd and mobilebackup2 of an iPhone, serving a generated backup), the second after
+# the "phone" changed. The first capture is kept as a snapshot beside the live backup;
+# snapshots, diff and verify read them, and a mount shows latest/ and history/.
+HIST=$DEMO/history
+SOCK=$HIST/usbmuxd.sock
+SIM_PID=
+stop_sim() {
+  if [ -n "$SIM_PID" ]; then
+    kill "$SIM_PID" 2>/dev/null || true
+    wait "$SIM_PID" 2>/dev/null || true
+    SIM_PID=
+  fi
+}
+# start_sim serves a backup folder as the connected device, until stop_sim.
+start_sim() {
+  rm -f "$SOCK"
+  "$HIST/devicesim" --socket "$SOCK" --from "$1" 2>"$HIST/devicesim.log" &
+  SIM_PID=$!
+  for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
+  echo "demo: the simulated device did not start (see $HIST/devicesim.log)" >&2
+  return 1
+}
+
+echo
+echo "== history: two captures from the simulated device, kept as snapshots =="
+rm -rf "$HIST"
+mkdir -p "$HIST"
+go build -o "$HIST/devicesim" ./internal/devicesim/cmd/devicesim
+go run ./internal/gen/cmd/genbackup -out "$HIST/phone-monday" -entries 300 -seed 7 >/dev/null
+go run ./internal/gen/cmd/genbackup -out "$HIST/phone-tuesday" -entries 300 -seed 7 -revision 1 >/dev/null
+# The demo's pairing record and backups stay in .demo, never in the user's folders.
+export IOSBACKUP_CONFIG_DIR=$HIST/config
+show export USBMUXD_SOCKET_ADDRESS="UNIX:$SOCK"
+export USBMUXD_SOCKET_ADDRESS="UNIX:$SOCK"
+trap 'stop_sim; "$BIN" unmount "$MP" 2>/dev/null || true' EXIT
+start_sim "$HIST/phone-monday"
+run "$BIN" devices
+run "$BIN" capture --progress plain "$HIST/root"
+stop_sim
+start_sim "$HIST/phone-tuesday"
+run "$BIN" capture --progress plain "$HIST/root"
+stop_sim
+run "$BIN" snapshots --root "$HIST/root"
+UDID_DIR=$(find "$HIST/root" -mindepth 1 -maxdepth 1 -type d ! -name '*.history' ! -name '.*' | head -n1)
+SNAP=$(find "$UDID_DIR.history" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | sort | head -n1)
+# diff exits 1 when the two differ, as diff(1) does.
+run "$BIN" diff --stat "$SNAP" "$UDID_DIR" || true
+run "$BIN" verify "$SNAP"
+if [ -e /dev/fuse ] && mkdir -p "$MP" && run "$BIN" mount --background "$UDID_DIR" "$MP"; then
+  run ls "$MP" "$MP/history"
+  run du -sh "$MP/latest" "$MP/history"
+  run "$BIN" unmount "$MP"
+fi
+trap - EXIT
 echo
 echo "demo done."

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"syscall"
+
 	"iosbackup/backup"
 	"iosbackup/fs/view"
 	"iosbackup/manifest"
@@ -12,9 +16,25 @@ func fromBackup(b *backup.Backup) view.Source { return backupSource{b} }
 type backupSource struct{ b *backup.Backup }
 
 var (
-	_ view.Source     = backupSource{}
-	_ view.Identifier = backupSource{}
+	_ view.Source         = backupSource{}
+	_ view.Identifier     = backupSource{}
+	_ view.BlobIdentifier = backupSource{}
 )
+
+// BlobIdentity is the device and inode number of the entry's blob: a snapshot's blob
+// hard-linked with another's is one stored file. A missing blob, or one that is not a
+// regular file, has none.
+func (s backupSource) BlobIdentity(e *manifest.Entry) (string, bool) {
+	fi, err := os.Lstat(s.b.BlobPath(e))
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("%d:%d", uint64(st.Dev), uint64(st.Ino)), true
+}
 
 func (s backupSource) Index() *manifest.Index { return s.b.Index }
 

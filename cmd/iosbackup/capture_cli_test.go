@@ -66,13 +66,23 @@ func TestCaptureFromSimulatorThenMountAndDiff(t *testing.T) {
 		t.Fatalf("incremental result: %v %s", err, lines[len(lines)-1])
 	}
 	diffMounts(t, src1, captured)
+	// The first capture is kept as a snapshot: the mount shows it under history/.
+	snaps, err := os.ReadDir(captured + ".history")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("history after two captures: %v %v", snaps, err)
+	}
+	diffMounts(t, src0, filepath.Join(captured+".history", snaps[0].Name()))
 }
 
-// diffMounts mounts two backups and compares their domains/ views with diff -r.
+// diffMounts mounts two backups and compares their domains/ views with diff -r (of
+// the latest/ backup when a mount shows history).
 func diffMounts(t *testing.T, a, b string) {
 	t.Helper()
 	ma := mountBG(t, nil, a)
 	mb := mountBG(t, nil, b)
+	if _, err := os.Stat(filepath.Join(mb, "latest")); err == nil {
+		mb = filepath.Join(mb, "latest")
+	}
 	out, err := exec.Command("diff", "-r", "--no-dereference", filepath.Join(ma, "domains"), filepath.Join(mb, "domains")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("diff -r %s %s: %v\n%s", a, b, err, out)

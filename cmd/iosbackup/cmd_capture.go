@@ -94,6 +94,8 @@ func newCaptureCmd() *cobra.Command {
 		progress  string
 		asJSON    bool
 		skipSpace bool
+		noHistory bool
+		keep      keepFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "capture [ROOT]",
@@ -103,6 +105,11 @@ Finder write, into ROOT/<UDID>/ (ROOT defaults to the platform's MobileSync/Back
 folder, or IOSBACKUP_ROOT). The backup is incremental when a complete previous one is
 there, unless --full.
 
+The backup it replaces is kept as a snapshot in ROOT/<UDID>.history/<time>/ (a complete
+backup folder; unchanged files are shared with copy-on-write clones or hard links, so
+they take no new space), unless --no-history. --keep-* prunes the history afterwards as
+'iosbackup forget' does.
+
 Ctrl-C at any moment stops cleanly: the previous backup stays complete and usable, and
 the next capture starts afresh. The device may ask you to unlock it, tap Trust, or
 enter its passcode: the progress line says so.`,
@@ -111,6 +118,9 @@ enter its passcode: the progress line says so.`,
 			root := backup.DefaultRoot()
 			if len(args) == 1 {
 				root = args[0]
+			}
+			if noHistory && !keep.p.Empty() {
+				return usageError{errors.New("--no-history keeps no snapshot: --keep-* has nothing to prune")}
 			}
 			if err := os.MkdirAll(root, 0o700); err != nil {
 				return fmt.Errorf("backup root: %w", err)
@@ -123,6 +133,7 @@ enter its passcode: the progress line says so.`,
 			defer cancel()
 			res, err := capture.Run(ctx, capture.Options{
 				Target: d.target(), Root: root, Full: full, SkipSpaceCheck: skipSpace, Progress: r.event,
+				NoHistory: noHistory, Keep: keep.p,
 			})
 			r.finish()
 			if err != nil {
@@ -146,6 +157,8 @@ enter its passcode: the progress line says so.`,
 	f.StringVar(&progress, "progress", "auto", "progress display: `auto` (a bar on a terminal, else plain lines), bar, plain, none")
 	f.BoolVar(&asJSON, "json", false, "print progress events and the result as JSON lines on standard output")
 	f.BoolVar(&skipSpace, "skip-space-check", false, "do not compare the device's used space with the free disk space first")
+	f.BoolVar(&noHistory, "no-history", false, "delete the backup this one replaces instead of keeping it as a snapshot")
+	keep.register(cmd)
 	return cmd
 }
 

@@ -43,9 +43,14 @@ func newListCmd() *cobra.Command {
 			// backup iTunes or Finder keeps, not for a copied or archived one).
 			fmt.Fprintln(tw, "NAME\tMODEL\tIOS\tDATE\tENCRYPTED\tCOMPLETE\tSIZE\tUDID\tFOLDER")
 			for _, s := range all {
+				folder := filepath.Base(s.Dir)
+				if backup.IsLeftover(s.Dir) {
+					folder = filepath.Join(backup.CaptureWorkDir, folder)
+					warnLeftover(s.Dir)
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 					orDash(s.DeviceName), orDash(s.ProductType), orDash(s.ProductVersion),
-					formatDate(s.Date), yesNo(s.Encrypted), yesNo(s.Complete), humanBytes(s.Size), orDash(s.UDID), filepath.Base(s.Dir))
+					formatDate(s.Date), yesNo(s.Encrypted), yesNo(s.Complete), humanBytes(s.Size), orDash(s.UDID), folder)
 			}
 			return tw.Flush()
 		},

@@ -19,6 +19,7 @@ import (
 	"iosbackup/backup"
 	"iosbackup/fs/fuse"
 	"iosbackup/fs/view"
+	"iosbackup/history"
 )
 
 // readyFDEnv tells a --background child which inherited descriptor to report on.
@@ -112,6 +113,7 @@ func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, 
 			if err != nil {
 				return nil, nil, err
 			}
+			warnLeftover(dir)
 			root = dir
 		}
 	}
@@ -127,7 +129,7 @@ func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, 
 		if s := droppedWarning(b); s != "" {
 			notes = append(notes, s)
 		}
-		return []view.Backup{{Source: fromBackup(b)}}, notes, nil
+		return []view.Backup{{Source: fromBackup(b), History: openHistory(b, opt)}}, notes, nil
 	}
 	all, err := backup.Scan(root, false)
 	if err != nil {
@@ -155,9 +157,39 @@ func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, 
 		if s := droppedWarning(b); s != "" {
 			notes = append(notes, s)
 		}
-		out = append(out, view.Backup{Source: fromBackup(b)})
+		out = append(out, view.Backup{Source: fromBackup(b), History: openHistory(b, opt)})
 	}
 	return out, notes, nil
+}
+
+// openHistory opens the snapshots of a live backup folder for the mount, unlocked with
+// the live backup's key (a snapshot that needs another shows as a locked folder).
+func openHistory(live *backup.Backup, opt backup.Options) []view.Backup {
+	if backup.IsLeftover(live.Dir) {
+		return nil
+	}
+	snaps, err := history.List(live.Dir)
+	if err != nil {
+		warnf("%v", err)
+		return nil
+	}
+	if live.Encrypted {
+		opt.Key = live.KEK()
+		opt.Password = func() ([]byte, error) {
+			return nil, errors.New("encrypted with another password than the latest backup")
+		}
+	}
+	var out []view.Backup
+	for _, s := range snaps {
+		b, err := backup.Open(s.Dir, opt)
+		if err != nil {
+			warnf("snapshot %v: shown as a locked folder", err)
+			out = append(out, view.Backup{Name: s.Name, Err: err})
+			continue
+		}
+		out = append(out, view.Backup{Name: s.Name, Source: fromBackup(b)})
+	}
+	return out
 }
 
 func lockedName(s backup.Summary) string {

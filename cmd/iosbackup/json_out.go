@@ -51,12 +51,17 @@ type captureResultJSON struct {
 	Removed         int     `json:"removed"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	InPlace         bool    `json:"in_place,omitempty"`
+	// Snapshot is the folder the replaced backup was kept in; Forgotten the snapshots
+	// the --keep-* rules removed.
+	Snapshot  string `json:"snapshot_path,omitempty"`
+	Forgotten int    `json:"forgotten,omitempty"`
 }
 
 func resultJSON(r *capture.Result) captureResultJSON {
 	return captureResultJSON{
 		UDID: r.UDID, Path: r.Dir, Incremental: r.Incremental, Encrypted: r.Encrypted, Files: r.Files,
 		ReceivedBytes: r.Bytes, Removed: r.Removed, DurationSeconds: seconds(r.Duration), InPlace: r.InPlace,
+		Snapshot: r.Snapshot, Forgotten: r.Forgotten,
 	}
 }
 

@@ -41,6 +41,8 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password (verify and diff, as diff(
 		newServeCmd(),
 		newDevicesCmd(),
 		newCaptureCmd(),
+		newSnapshotsCmd(),
+		newForgetCmd(),
 		newEncryptionCmd(),
 		newPairCmd(),
 		newSpeedCmd(),

@@ -241,9 +241,17 @@ func openBackup(arg string, u *unlockFlags) (*backup.Backup, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnLeftover(dir)
 	opt, err := u.options()
 	if err != nil {
 		return nil, err
 	}
 	return backup.Open(dir, opt)
+}
+
+// warnLeftover says so when a backup is read from where an interrupted capture left it.
+func warnLeftover(dir string) {
+	if backup.IsLeftover(dir) {
+		warnf("reading %s: a capture was interrupted while publishing this backup; the next 'iosbackup capture' puts it back in place", dir)
+	}
 }

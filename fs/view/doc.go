@@ -52,5 +52,5 @@
 // Nothing is built per entry up front: lookups and listings are answered from
 // manifest.Index (binary searches over its sorted children), and a Node is made only
 // for a name that is looked up or listed. Each view is built in the file named after
-// it (domains.go, device.go, apps.go, photos.go).
+// it (domains.go, device.go, apps.go, photos.go; history.go: latest/ and history/).
 package view

@@ -112,14 +112,19 @@ type fileNode struct {
 
 var _ File = (*fileNode)(nil)
 
-func (f *fileNode) Ino() uint64 { return f.t.fileIno(f.t.ix.Entry(f.idx)) }
+func (f *fileNode) Ino() uint64 { return f.t.fileInoAt(f.idx) }
 func (f *fileNode) Kind() Kind  { return KindFile }
 
 func (f *fileNode) Attr() Attr {
 	e := f.t.ix.Entry(f.idx)
 	a := f.t.entryAttr(e, KindFile)
-	a.Ino = f.t.fileIno(e)
+	a.Ino = f.t.fileInoAt(f.idx)
 	a.Nlink = f.t.views(f.idx)
+	if f.t.blobs != nil && a.Nlink < 2 {
+		// Shown in more than one snapshot: du counts an inode once only when its
+		// link count says it has others.
+		a.Nlink = 2
+	}
 	a.Size = f.t.size(f.idx)
 	return a
 }

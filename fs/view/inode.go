@@ -39,3 +39,15 @@ func hashIno(id string, kind byte, a, b string) uint64 {
 
 func (t *tree) fileIno(e *manifest.Entry) uint64 { return hashIno(t.id, inoFile, e.Domain, e.Path) }
 func (t *tree) dirIno(viewPath string) uint64    { return hashIno(t.id, inoDir, viewPath, "") }
+
+// fileInoAt is fileIno for the entry at idx, numbered by its blob when the tree shares
+// inodes across snapshots.
+func (t *tree) fileInoAt(idx int32) uint64 {
+	e := t.ix.Entry(idx)
+	if t.blobs != nil && e.Kind == manifest.KindFile {
+		if ino, ok := t.blobs.ino(e, idx); ok {
+			return ino
+		}
+	}
+	return t.fileIno(e)
+}

@@ -16,7 +16,8 @@ type Root struct {
 }
 
 // New builds the tree. With exactly one backup its views are at the top (apps/,
-// device/, domains/, photos/); with several, each gets a folder named by its Name (or
+// device/, domains/, photos/), or latest/ and history/<snapshot>/ when it has
+// snapshots (Backup.History); with several, each gets a folder named by its Name (or
 // Source.Name()), made unique. A backup that could not be opened shows as a folder
 // holding only README.txt, which says why; the others are unaffected.
 func New(opt Options, backups ...Backup) *Root {
@@ -33,8 +34,17 @@ func New(opt Options, backups ...Backup) *Root {
 	names = uniqueNames(names, nil)
 	// Trees first: the folders above the backups take their times from all of them.
 	trees := make([]*tree, len(backups))
+	snapTrees := make([][]*tree, len(backups))
 	r := &Root{c: c, top: &virtualDir{}}
 	for i, b := range backups {
+		snapTrees[i] = make([]*tree, len(b.History))
+		for j, s := range b.History {
+			if s.Source != nil {
+				snapTrees[i][j] = newTree(c, s.Source, identity(s.Source, names[i]+"/history/"+s.Name))
+				snapTrees[i][j].shareBlobInodes()
+				r.xattrs = r.xattrs || snapTrees[i][j].xattrs
+			}
+		}
 		if b.Source == nil {
 			continue
 		}
@@ -43,18 +53,28 @@ func New(opt Options, backups ...Backup) *Root {
 			id = identity(b.Source, names[i]) // renamed duplicate: must not share inodes
 		}
 		trees[i] = newTree(c, b.Source, id)
+		if len(b.History) > 0 {
+			trees[i].shareBlobInodes()
+		}
 		r.xattrs = r.xattrs || trees[i].xattrs
+	}
+	folderOf := func(d *virtualDir, i int) {
+		if len(backups[i].History) > 0 {
+			historyFolder(d, c, backups[i], names[i], trees[i], backups[i].History, snapTrees[i])
+		} else {
+			backupFolder(d, c, backups[i], names[i], trees[i])
+		}
 	}
 
 	if len(backups) == 1 {
-		backupFolder(r.top, c, backups[0], names[0], trees[0])
+		folderOf(r.top, 0)
 		r.top.ino = RootIno
 		return r
 	}
 	folders := make([]*virtualDir, len(backups))
-	for i, b := range backups {
+	for i := range backups {
 		folders[i] = &virtualDir{}
-		backupFolder(folders[i], c, b, names[i], trees[i])
+		folderOf(folders[i], i)
 	}
 	order := sortedOrder(names)
 	sorted := make([]string, len(names))

@@ -40,6 +40,9 @@ type Backup struct {
 	// Err says why it could not be opened (wrong password, damaged manifest...). It is
 	// shown in a note file inside the backup's otherwise empty folder.
 	Err error
+	// History are the backup's snapshots, oldest first, each shown as history/<Name>/
+	// beside latest/ (the backup itself). Empty: the backup's views are shown directly.
+	History []Backup
 }
 
 // Options shape what the tree shows. The zero value is the documented default.

@@ -56,6 +56,9 @@ type tree struct {
 	// being looked up to a channel closed when they are known.
 	sizeSlots chan struct{}
 	warming   sync.Map // int32 -> chan struct{}
+
+	// blobs, when set, numbers files by the stored blob they read (history.go).
+	blobs *blobInos
 }
 
 func newTree(c *common, src Source, id string) *tree {

@@ -1,0 +1,7 @@
+//go:build !linux && !darwin
+
+package history
+
+import "errors"
+
+func reflink(src, dst string) error { return errors.ErrUnsupported }
