@@ -118,6 +118,29 @@ else
   demo_extract
 fi
 
+# Serve: the same tree over WebDAV, for desktops without FUSE (Finder, Explorer,
+# Nautilus); rclone lists it, then Ctrl-C (SIGINT) stops the server.
+if command -v rclone >/dev/null; then
+  SRVOUT=$DEMO/serve.out
+  show "$BIN" serve --addr 127.0.0.1:0 "${K[@]}" "$SAMPLE" "&"
+  "$BIN" serve --addr 127.0.0.1:0 "${K[@]}" "$SAMPLE" >"$SRVOUT" 2>&1 &
+  SRVPID=$!
+  trap 'kill "$SRVPID" 2>/dev/null || true' EXIT
+  URL=
+  for _ in $(seq 100); do
+    URL=$(awk '/^Serving / { print $NF; exit }' "$SRVOUT")
+    [ -n "$URL" ] && break
+    sleep 0.1
+  done
+  cat "$SRVOUT"
+  : >"$DEMO/rclone.conf"
+  run rclone --config "$DEMO/rclone.conf" --webdav-url "$URL" lsf :webdav:
+  run rclone --config "$DEMO/rclone.conf" --webdav-url "$URL" lsl :webdav:photos/100APPLE
+  run kill -INT "$SRVPID"
+  wait "$SRVPID" || true
+  trap - EXIT
+fi
+
 # History: two captures from the simulated device (internal/devicesim: the usbmuxd,
 # lockdownd and mobilebackup2 of an iPhone, serving a generated backup), the second after
 # the "phone" changed. The first capture is kept as a snapshot beside the live backup;
