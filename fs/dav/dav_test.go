@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"net/http"
@@ -226,5 +227,54 @@ func TestSelfSigned(t *testing.T) {
 	sum := sha256.Sum256(cert.Certificate[0])
 	if strings.ReplaceAll(fp, ":", "") != strings.ToUpper(hex.EncodeToString(sum[:])) {
 		t.Errorf("fingerprint %s, want %X", fp, sum)
+	}
+}
+
+// Many clients at once: parallel ranged GETs of one encrypted file and PROPFINDs all
+// get the right answers.
+func TestManyClients(t *testing.T) {
+	const big = 1<<20 + 4097
+	truth, src := openGenerated(t, gen.Options{Seed: 84, Format: gen.FormatDB, Entries: 80, BigFileSize: big})
+	want, err := io.ReadAll(truth.Lookup("MediaDomain", "Media/Recordings/big.mov").Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(view.New(view.Options{}, view.Backup{Source: src}), Options{}))
+	defer srv.Close()
+	url := srv.URL + "/device/var/mobile/Media/Recordings/big.mov"
+	errs := make(chan error, 16)
+	for g := range 16 {
+		go func() {
+			off := int64(g) * 65521 % big
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			if g%4 == 3 {
+				req, _ = http.NewRequest("PROPFIND", srv.URL+"/domains/", nil)
+				req.Header.Set("Depth", "1")
+			} else {
+				req.Header.Set("Range", fmt.Sprintf("bytes=%d-", off))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case err != nil:
+				errs <- err
+			case g%4 == 3 && (resp.StatusCode != 207 || !bytes.Contains(body, []byte("/domains/MediaDomain/"))):
+				errs <- fmt.Errorf("PROPFIND: %s", resp.Status)
+			case g%4 != 3 && (resp.StatusCode != 206 || !bytes.Equal(body, want[off:])):
+				errs <- fmt.Errorf("GET from %d: %s, %d bytes", off, resp.Status, len(body))
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
