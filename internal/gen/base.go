@@ -40,7 +40,6 @@ var (
 // readers must survive: missing parent rows, symlinks, extended attributes, empty
 // files, sizes that lie, names in NFD.
 func (p *planner) planBase() error {
-	mbdbEra := p.opt.Format == FormatMBDB
 	// Parent directories deliberately written without a row.
 	for _, k := range [][2]string{
 		{cameraDomain, "Media/DCIM"},
@@ -51,17 +50,21 @@ func (p *planner) planBase() error {
 	}
 
 	// HomeDomain: messages, contacts, preferences.
-	sms, msgs, err := smsDatabase(p.opt.Seed, 0, mbdbEra, p.t0)
+	p.t.IOSMajor = iosMajor(p.t.ProductVersion)
+	sms, msgs, chats, smsFiles, err := smsDatabase(p.opt.Seed, 0, p.t.IOSMajor, p.t0)
 	if err != nil {
 		return err
 	}
-	p.t.Messages = msgs
+	p.t.Messages, p.t.Chats = msgs, chats
 	e := p.file(homeDomain, smsPath, 3, modeFile, literal(sms))
 	e.RecordedSize = e.TrueSize - 4096 // the manifest lags behind the database
 	p.file(homeDomain, smsPath+"-wal", 3, modeFile, literal(nil))
 	p.gen(homeDomain, smsPath+"-shm", 3, contentRandom, 32768, nil).Mode = modePrivate
 	attachment := fmt.Sprintf("%s/4f/15/%s/IMG_4120.JPG", attachmentsRoot, p.uuid())
 	p.file(homeDomain, attachment, 3, modeFile, literal(jpegImage(p.opt.Seed, 100)))
+	for _, f := range smsFiles {
+		p.file(f.domain, f.path, 3, modeFile, literal(f.data))
+	}
 
 	ab, err := addressBookDatabase(p.opt.Seed)
 	if err != nil {
