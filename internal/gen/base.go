@@ -66,16 +66,21 @@ func (p *planner) planBase() error {
 		p.file(f.domain, f.path, 3, modeFile, literal(f.data))
 	}
 
-	ab, err := addressBookDatabase(p.opt.Seed)
+	ab, abImages, contacts, err := addressBookDatabase(p.opt.Seed, p.t0)
 	if err != nil {
 		return err
 	}
+	p.t.Contacts = contacts
 	e = p.file(homeDomain, "Library/AddressBook/AddressBook.sqlitedb", 3, modeFile, literal(ab))
 	e.RecordedSize = e.TrueSize + 8192 // the manifest is ahead of the database
-	if err := p.cacheDB(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, 12288); err != nil {
+	p.file(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, modeFile, literal(abImages))
+
+	p.t.Calls = callRecords(p.t0, p.opt.Seed)
+	calls, err := callHistoryDatabase(p.t.IOSMajor, p.t.Calls)
+	if err != nil {
 		return err
 	}
-
+	p.file(homeDomain, "Library/CallHistoryDB/CallHistory.storedata", 3, modeFile, literal(calls))
 	p.file(homeDomain, "Library/Preferences/.GlobalPreferences.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"AppleLanguages": []string{"en-US", "fr-FR"}, "AppleLocale": "en_US", "AppleICUForce24HourTime": true,
 	})))
@@ -117,10 +122,11 @@ func (p *planner) planBase() error {
 	}
 	photoNames = append(photoNames, fmt.Sprintf("IMG_%04d.MOV", photoCount+3))
 	p.gen(cameraDomain, photoDir+"/"+photoNames[len(photoNames)-1], 3, contentRandom, p.sizeBetween(100_000, 200_000), movHeader)
-	photos, err := photosDatabase(p.opt.Seed, photoDir, photoNames, p.t0)
+	photos, assets, err := photosDatabase(p.opt.Seed, p.t.IOSMajor, photoDir, photoNames, p.t0)
 	if err != nil {
 		return err
 	}
+	p.t.Photos = assets
 	p.file(cameraDomain, "Media/PhotoData/Photos.sqlite", 3, modeFile, literal(photos))
 	p.ensureDir(cameraDomain, "Media/PhotoData/Thumbnails")
 

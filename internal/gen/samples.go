@@ -67,58 +67,6 @@ func execAll(tx *sql.Tx, stmts ...string) error {
 	return nil
 }
 
-// addressBookDatabase builds a minimal Library/AddressBook/AddressBook.sqlitedb.
-func addressBookDatabase(seed int64) ([]byte, error) {
-	people := [][3]string{{"Alice", "Martin", "Example Corp"}, {"Bob", "Nguyen", ""}, {"Chloé", "Dubois", "Société Exemple"}, {"Dan", "Smith", ""}}
-	img, err := sqliteImage(func(tx *sql.Tx) error {
-		if err := execAll(tx,
-			"CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, First TEXT, Last TEXT, Organization TEXT)",
-			"CREATE TABLE ABMultiValue (UID INTEGER PRIMARY KEY, record_id INTEGER, property INTEGER, label INTEGER, value TEXT)",
-		); err != nil {
-			return err
-		}
-		for i, p := range people {
-			if _, err := tx.Exec("INSERT INTO ABPerson (ROWID, First, Last, Organization) VALUES (?, ?, ?, ?)", i+1, p[0], p[1], p[2]); err != nil {
-				return fmt.Errorf("insert person: %w", err)
-			}
-			if _, err := tx.Exec("INSERT INTO ABMultiValue (record_id, property, label, value) VALUES (?, 3, 1, ?)", i+1, smsHandles[(i+int(seed&3))%len(smsHandles)]); err != nil {
-				return fmt.Errorf("insert multivalue: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build AddressBook.sqlitedb: %w", err)
-	}
-	return img, nil
-}
-
-// photosDatabase builds a minimal Media/PhotoData/Photos.sqlite listing the photos.
-func photosDatabase(seed int64, dir string, names []string, t0 int64) ([]byte, error) {
-	img, err := sqliteImage(func(tx *sql.Tx) error {
-		if err := execAll(tx,
-			"CREATE TABLE ZASSET (Z_PK INTEGER PRIMARY KEY, ZDIRECTORY VARCHAR, ZFILENAME VARCHAR, ZDATECREATED TIMESTAMP, ZKIND INTEGER)",
-		); err != nil {
-			return err
-		}
-		for i, n := range names {
-			created := float64(t0-appleEpoch-int64(len(names)-i)*day) + float64(seed&0xff)/256
-			kind := 0
-			if bytes.HasSuffix([]byte(n), []byte(".MOV")) {
-				kind = 1
-			}
-			if _, err := tx.Exec("INSERT INTO ZASSET (Z_PK, ZDIRECTORY, ZFILENAME, ZDATECREATED, ZKIND) VALUES (?, ?, ?, ?, ?)", i+1, dir, n, created, kind); err != nil {
-				return fmt.Errorf("insert asset: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build Photos.sqlite: %w", err)
-	}
-	return img, nil
-}
-
 // jpegImage draws a small deterministic picture (a gradient with a few discs) and
 // encodes it as a real JPEG, so that image viewers and `file` accept it.
 func jpegImage(seed int64, index int) []byte {

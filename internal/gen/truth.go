@@ -36,7 +36,12 @@ type Truth struct {
 	Messages []Message
 	// Chats are the rows of sms.db's chat table; IOSMajor the schema it was written
 	// with (from ProductVersion).
-	Chats    []Chat
+	Chats []Chat
+	// Contacts are the address book's people; Calls the call history; Photos the
+	// assets of Photos.sqlite.
+	Contacts []Contact
+	Calls    []Call
+	Photos   []Photo
 	IOSMajor int
 
 	// Entries lists every entry in manifest order, plus (marked Synthetic) the parent
