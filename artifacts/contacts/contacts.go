@@ -283,3 +283,43 @@ func imageType(b []byte) string {
 	}
 	return ""
 }
+
+// Names returns a function that resolves a handle (phone number or email) to the
+// full name of the contact that has it, "" when none does. Phone numbers match on
+// their last nine digits, so "+1 (555) 010-0123" matches "+15550100123".
+func (r *Result) Names() func(string) string {
+	byKey := map[string]string{}
+	for i := range r.Contacts {
+		c := &r.Contacts[i]
+		for _, v := range append(append([]Value{}, c.Phones...), c.Emails...) {
+			if k := handleKey(v.Value); k != "" {
+				if _, taken := byKey[k]; !taken {
+					byKey[k] = c.FullName()
+				}
+			}
+		}
+	}
+	return func(h string) string { return byKey[handleKey(h)] }
+}
+
+// handleKey is what two spellings of one handle share: a lower-cased email, or the
+// last nine digits of a phone number (all of them when it has fewer than seven).
+func handleKey(h string) string {
+	h = strings.TrimSpace(h)
+	if strings.Contains(h, "@") {
+		return "e:" + strings.ToLower(h)
+	}
+	var digits []byte
+	for i := 0; i < len(h); i++ {
+		if h[i] >= '0' && h[i] <= '9' {
+			digits = append(digits, h[i])
+		}
+	}
+	switch {
+	case len(digits) >= 9:
+		return "p:" + string(digits[len(digits)-9:])
+	case len(digits) >= 3:
+		return "p:" + string(digits)
+	}
+	return ""
+}

@@ -122,9 +122,15 @@ func Read(ctx context.Context, b *backup.Backup) (*Result, error) {
 		a.Filename, a.Dir = name.String, dir.String
 		a.Created = sqlitex.CoreDataTime(created.Float64)
 		a.Video, a.Hidden, a.Trashed = kind.Int64 == 1, hidden.Int64 != 0, trashed.Int64 != 0
-		a.Domain, a.Path = Domain, "Media/"+strings.Trim(a.Dir, "/")+"/"+a.Filename
-		if _, ok := b.Index.Lookup(a.Domain, a.Path); !ok {
-			a.Domain, a.Path, a.Missing = "", "", true
+		a.Domain, a.Path, a.Missing = "", "", true
+		// ZDIRECTORY is relative to Media/ (DCIM/100APPLE); some tools write it with
+		// the Media/ prefix.
+		d := strings.Trim(a.Dir, "/")
+		for _, p := range []string{"Media/" + d + "/" + a.Filename, d + "/" + a.Filename} {
+			if _, ok := b.Index.Lookup(Domain, p); ok {
+				a.Domain, a.Path, a.Missing = Domain, p, false
+				break
+			}
 		}
 		index[a.ID] = len(res.Assets)
 		res.Assets = append(res.Assets, a)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"iosbackup/artifacts/export"
+	"iosbackup/backup"
 )
 
 // exportFlags are the flags every export subcommand shares.
@@ -43,7 +44,49 @@ or an RFC 3339 time.`,
   iosbackup export messages ~/backup ./out --conversation "Alice Martin" --format html
   iosbackup export photos ~/backup ./out`,
 	}
-	cmd.AddCommand(newExportMessagesCmd())
+	cmd.AddCommand(newExportMessagesCmd(),
+		newExportSimpleCmd("contacts", "Contacts as vCard 4.0 files", "contacts", export.Contacts, false),
+		newExportSimpleCmd("calls", "The call history as calls.csv", "calls", export.Calls, true),
+		newExportSimpleCmd("photos", "Photos and videos by date and album, with their creation times", "photos", export.Photos, false))
+	return cmd
+}
+
+// exportFunc is one of the export package's writers.
+type exportFunc func(context.Context, *backup.Backup, string, export.Options) (export.Stats, error)
+
+// newExportSimpleCmd makes the contacts, calls and photos subcommands: no format or
+// conversation to choose. names says whether the address book names the items.
+func newExportSimpleCmd(what, short, unit string, run exportFunc, names bool) *cobra.Command {
+	var f exportFlags
+	cmd := &cobra.Command{
+		Use:   what + " BACKUP DEST",
+		Short: short,
+		Args:  exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt, finish, err := f.options(what)
+			if err != nil {
+				return err
+			}
+			b, err := openBackup(args[0], &f.u)
+			if err != nil {
+				return err
+			}
+			if names {
+				opt.Names = contactNames(b)
+			}
+			st, err := run(context.Background(), b, args[1], opt)
+			finish()
+			if err != nil {
+				return err
+			}
+			if !f.quiet {
+				fmt.Fprintf(os.Stderr, "exported %d %s (%d files, %s) into %s%s\n",
+					st.Items, unit, st.Files, humanBytes(st.Bytes), args[1], notes(st))
+			}
+			return nil
+		},
+	}
+	f.register(cmd, "")
 	return cmd
 }
 
@@ -147,7 +190,7 @@ func newExportMessagesCmd() *cobra.Command {
 func notes(st export.Stats) string {
 	var parts []string
 	if st.Missing > 0 {
-		parts = append(parts, fmt.Sprintf("%d attachments not in the backup", st.Missing))
+		parts = append(parts, fmt.Sprintf("%d files the database names are not in the backup", st.Missing))
 	}
 	if st.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreadable rows skipped", st.Skipped))
