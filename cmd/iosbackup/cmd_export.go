@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -163,6 +164,11 @@ func newExportMessagesCmd() *cobra.Command {
 			opt, finish, err := f.options("messages")
 			if err != nil {
 				return err
+			}
+			for _, format := range opt.Formats {
+				if !slices.Contains(export.MessageFormats, format) {
+					return usageError{fmt.Errorf("--format %q: want %s", format, strings.Join(export.MessageFormats, ", "))}
+				}
 			}
 			b, err := openBackup(args[0], &f.u)
 			if err != nil {
