@@ -13,7 +13,6 @@ package sms
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -136,5 +135,3 @@ type Attachment struct {
 	Domain, Path string
 	Missing      bool
 }
-
-var errNoChat = errors.New("no such conversation")
