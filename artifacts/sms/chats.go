@@ -63,8 +63,11 @@ func (d *DB) Chats(ctx context.Context) ([]Chat, error) {
 		}
 	}
 
-	rows, err = d.db.QueryContext(ctx, fmt.Sprintf(`SELECT j.chat_id, count(*), max(%s) FROM chat_message_join j
-		JOIN message m ON m.ROWID = j.message_id GROUP BY j.chat_id`, s.Col("message", "m", "date")))
+	// Only integer dates count for the latest: one damaged row must not lose the
+	// chat's count.
+	date := s.Col("message", "m", "date")
+	rows, err = d.db.QueryContext(ctx, fmt.Sprintf(`SELECT j.chat_id, count(*), max(CASE WHEN typeof(%s) = 'integer' THEN %s END)
+		FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id GROUP BY j.chat_id`, date, date))
 	if err != nil {
 		return nil, d.errorf("message counts", err)
 	}
