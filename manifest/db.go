@@ -334,7 +334,9 @@ func OpenSQLiteReaderClosing(r io.ReaderAt, size int64, release func() error) (*
 		return nil, fmt.Errorf("negative size %d", size)
 	}
 	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
-	return openVFS(fsys, "immutable=1", release, func(db *sql.DB) error { return db.Ping() })
+	// Sorts and temporary indexes stay in memory: the VFS is read-only, and SQLite's
+	// spill files would fail with a disk I/O error on large queries.
+	return openVFS(fsys, "immutable=1&_pragma=temp_store(2)", release, func(db *sql.DB) error { return db.Ping() })
 }
 
 // openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra

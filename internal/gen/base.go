@@ -51,7 +51,7 @@ func (p *planner) planBase() error {
 
 	// HomeDomain: messages, contacts, preferences.
 	p.t.IOSMajor = iosMajor(p.t.ProductVersion)
-	sms, msgs, chats, smsFiles, err := smsDatabase(p.opt.Seed, 0, p.t.IOSMajor, p.t0)
+	sms, msgs, chats, smsFiles, err := smsDatabase(p.opt.Seed, 0, p.t.IOSMajor, p.opt.Messages, p.t0)
 	if err != nil {
 		return err
 	}

@@ -176,12 +176,16 @@ type smsFile struct {
 }
 
 // smsDatabase builds sms.db for iOS major version ver and returns it with the
-// messages' truth and the attachment files present in the backup. Revision r adds 3
+// messages' truth and the attachment files present in the backup. count ordinary
+// messages (0: a dozen or so) come before the special cases. Revision r adds 3
 // messages per revision, as a phone used between two backups would.
-func smsDatabase(seed int64, revision, ver int, t0 int64) ([]byte, []Message, []Chat, []smsFile, error) {
+func smsDatabase(seed int64, revision, ver, count int, t0 int64) ([]byte, []Message, []Chat, []smsFile, error) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x736d73))
 	chats := smsChats()
 	n := 12 + rng.IntN(8)
+	if count > 0 {
+		n = count
+	}
 	var msgs []Message
 	date := t0 - 20*day
 	stored := func(unix int64) int64 {
@@ -213,7 +217,7 @@ func smsDatabase(seed int64, revision, ver int, t0 int64) ([]byte, []Message, []
 	// iOS 16+ often leaves text NULL and keeps the body in attributedBody only.
 	bodyOnly := func(i int) bool { return ver >= 16 && i%3 == 0 }
 	for i := range n {
-		date += int64(rng.IntN(day))
+		date += int64(rng.IntN(day)) * 20 / int64(max(n, 20)) // n messages over about 20 days
 		c := chats[rng.IntN(len(chats))]
 		fromMe := rng.IntN(2) == 0
 		text := smsTexts[rng.IntN(len(smsTexts))]
