@@ -71,7 +71,7 @@ func checkCSV(t *testing.T, calls []Call, want []gen.Call) {
 }
 
 func TestCallsMissingDatabase(t *testing.T) {
-	truth, b := gentest.Generate(t, gentest.Versions[2])
+	truth, b := gentest.Generate(t, gentest.Named("iOS14"))
 	e := truth.Lookup(Domain, Path)
 	id := e.ID().String()
 	if err := os.Remove(filepath.Join(truth.Dir, id[:2], id)); err != nil {

@@ -81,7 +81,7 @@ func checkContact(t *testing.T, c *Contact, w *gen.Contact) {
 
 // The vCards round-trip through go-vcard's decoder with every field the truth has.
 func TestVCardRoundTrip(t *testing.T) {
-	truth, b := gentest.Generate(t, gentest.Versions[4])
+	truth, b := gentest.Generate(t, gentest.Named("iOS17"))
 	res, err := Read(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func vobjectPython(t *testing.T) string {
 // and EMAIL values.
 func TestVCardsParseWithVobject(t *testing.T) {
 	py := vobjectPython(t)
-	truth, b := gentest.Generate(t, gentest.Versions[2])
+	truth, b := gentest.Generate(t, gentest.Named("iOS14"))
 	res, err := Read(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)

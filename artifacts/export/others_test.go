@@ -21,7 +21,7 @@ import (
 )
 
 func TestExportContacts(t *testing.T) {
-	truth, b := gentest.Generate(t, gentest.Versions[3])
+	truth, b := gentest.Generate(t, gentest.Named("iOS16"))
 	dest := t.TempDir()
 	st, err := Contacts(context.Background(), b, dest, Options{})
 	if err != nil {
@@ -63,7 +63,7 @@ func TestExportContacts(t *testing.T) {
 }
 
 func TestExportCallsCSV(t *testing.T) {
-	truth, b := gentest.Generate(t, gentest.Versions[5])
+	truth, b := gentest.Generate(t, gentest.Named("iOS18"))
 	res, err := contacts.Read(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestExportPhotosByDateAndAlbum(t *testing.T) {
 
 // Conversations are named by the address book when it knows the handle.
 func TestExportMessagesNamedByContacts(t *testing.T) {
-	_, b := gentest.Generate(t, gentest.Versions[4])
+	_, b := gentest.Generate(t, gentest.Named("iOS17"))
 	res, err := contacts.Read(context.Background(), b)
 	if err != nil {
 		t.Fatal(err)

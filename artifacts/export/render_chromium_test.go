@@ -16,7 +16,7 @@ import (
 // blue bubbles of my messages and the attached photo (many colours), not a blank page.
 func TestHTMLRendersInChromium(t *testing.T) {
 	chromium := testenv.RequireTool(t, "chromium")
-	_, b := gentest.Generate(t, gentest.Versions[4])
+	_, b := gentest.Generate(t, gentest.Named("iOS17"))
 	dest := t.TempDir()
 	if _, err := Messages(context.Background(), b, dest, Options{Conversation: "+15550100123", Formats: []string{"html"}}); err != nil {
 		t.Fatal(err)

@@ -76,11 +76,20 @@ func (p *planner) planBase() error {
 	p.file(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, modeFile, literal(abImages))
 
 	p.t.Calls = callRecords(p.t0, p.opt.Seed)
-	calls, err := callHistoryDatabase(p.t.IOSMajor, p.t.Calls)
-	if err != nil {
-		return err
+	if p.t.IOSMajor >= 8 {
+		calls, err := callHistoryDatabase(p.t.IOSMajor, p.t.Calls)
+		if err != nil {
+			return err
+		}
+		p.file(homeDomain, "Library/CallHistoryDB/CallHistory.storedata", 3, modeFile, literal(calls))
+	} else {
+		p.t.Calls = oldCalls(p.t.Calls)
+		calls, err := oldCallHistoryDatabase(p.t.Calls)
+		if err != nil {
+			return err
+		}
+		p.file(wirelessDomain, "Library/CallHistory/call_history.db", 3, modeFile, literal(calls))
 	}
-	p.file(homeDomain, "Library/CallHistoryDB/CallHistory.storedata", 3, modeFile, literal(calls))
 	p.file(homeDomain, "Library/Preferences/.GlobalPreferences.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"AppleLanguages": []string{"en-US", "fr-FR"}, "AppleLocale": "en_US", "AppleICUForce24HourTime": true,
 	})))

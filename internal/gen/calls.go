@@ -73,3 +73,48 @@ func callHistoryDatabase(ver int, calls []Call) ([]byte, error) {
 	}
 	return img, nil
 }
+
+// oldCallHistoryDatabase builds WirelessDomain Library/CallHistory/call_history.db,
+// where iOS 7 and earlier kept calls: table call with Unix dates, duration in seconds
+// and flags (bit 0 set: outgoing). Columns as in the iOS 5-7 dumps of forensic
+// write-ups (address, date, duration, flags, id, name, country_code, read).
+func oldCallHistoryDatabase(calls []Call) ([]byte, error) {
+	img, err := sqliteImage(func(tx *sql.Tx) error {
+		if err := execAll(tx,
+			"CREATE TABLE call (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, address TEXT, date INTEGER, duration INTEGER, flags INTEGER, id INTEGER, name TEXT, country_code TEXT, network_code TEXT, read INTEGER, assisted INTEGER, face_time_data BLOB, originalAddress TEXT)",
+			"CREATE TABLE _SqliteDatabaseProperties (key TEXT, value TEXT, UNIQUE(key))",
+		); err != nil {
+			return err
+		}
+		for _, c := range calls {
+			flags := 4
+			if c.Outgoing {
+				flags = 5
+			}
+			if _, err := tx.Exec("INSERT INTO call (address, date, duration, flags, id, read) VALUES (?, ?, ?, ?, -1, 1)",
+				c.Address, int64(c.Date)+appleEpoch, int64(c.Duration), flags); err != nil {
+				return fmt.Errorf("insert call: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build call_history.db: %w", err)
+	}
+	return img, nil
+}
+
+// oldCalls is what call_history.db can hold of calls: phone calls, whole seconds,
+// answered when they lasted.
+func oldCalls(calls []Call) []Call {
+	var out []Call
+	for _, c := range calls {
+		if c.CallType != 1 {
+			continue // FaceTime calls were not in call_history.db's era of this device
+		}
+		c.Date, c.Duration = float64(int64(c.Date)), float64(int64(c.Duration))
+		c.Answered, c.Name, c.Service, c.Country = c.Duration > 0, "", "", ""
+		out = append(out, c)
+	}
+	return out
+}

@@ -23,6 +23,7 @@ type Version struct {
 
 // Versions are the releases the generator has schemas for.
 var Versions = []Version{
+	{"iOS7", gen.FormatMBDB, "7.1.2", false},
 	{"iOS9", gen.FormatMBDB, "9.3.5", false},
 	{"iOS12", gen.FormatDB, "12.5.7", true},
 	{"iOS14", gen.FormatDB, "14.8", false},
@@ -47,4 +48,15 @@ func Generate(t testing.TB, v Version) (*gen.Truth, *backup.Backup) {
 		t.Fatal(err)
 	}
 	return truth, b
+}
+
+// Named returns the version called name ("iOS17"); it panics on a name not in
+// Versions, a mistake in a test.
+func Named(name string) Version {
+	for _, v := range Versions {
+		if v.Name == name {
+			return v
+		}
+	}
+	panic("gentest: no version " + name)
 }
