@@ -7,14 +7,16 @@ import (
 )
 
 // The photo library (CameraRollDomain Media/PhotoData/Photos.sqlite). The asset table
-// is ZGENERICASSET up to iOS 13 and ZASSET from iOS 14 (iLEAPP's
-// scripts/artifacts/photosMetadata.py and mvt's modules keep one query per version for
-// this reason); albums are ZGENERICALBUM (ZKIND 2 = a user's album). The album-asset
-// join table is named after Core Data entity numbers that change with the model:
-// Z_26ASSETS (Z_26ALBUMS, Z_3ASSETS) on iOS 14 and Z_28ASSETS on iOS 16 are the names
-// iLEAPP's photos queries use; the others here follow the same pattern and are not
-// verified against a device, which is the point: readers must find the table from the
-// schema, never from a list.
+// is ZGENERICASSET up to iOS 13 and ZASSET from iOS 14 (iLEAPP's Photos.sqlite parsers
+// keep one query per version for this reason); albums are ZGENERICALBUM (ZKIND 2 = a
+// user's album). The album-asset join table is named after Core Data entity numbers
+// that change with the model. The numbers here follow the table osxphotos
+// (RhetTbull/osxphotos) keeps for the macOS Photos models, which iOS of the same year
+// shares: Z_26ASSETS for Photos 5-6 (iOS 13-14), Z_27ASSETS for 7 (iOS 15),
+// Z_28ASSETS for 8-9.5 (iOS 16-17), Z_30ASSETS for Photos 10 (iOS 18); the asset
+// column is Z_3ASSETS from iOS 14 (ZASSET is entity 3). The iOS 11-12 numbers (Z_20,
+// Z_23, with ZGENERICASSET's entity 34) are not verified against a device, which is
+// the point: readers must find the table from the schema, never from a list.
 
 // Photo is one asset row and where the backup holds its file.
 type Photo struct {
@@ -32,7 +34,7 @@ func photoSchema(ver int) (asset, join, albumsCol, assetsCol string) {
 	if ver < 14 {
 		asset, assetEnt = "ZGENERICASSET", "34"
 	}
-	n := map[int]string{12: "23", 13: "25", 14: "26", 15: "27", 16: "28", 17: "30", 18: "33"}[ver]
+	n := map[int]string{12: "23", 13: "26", 14: "26", 15: "27", 16: "28", 17: "28", 18: "30"}[ver]
 	if n == "" {
 		n = "20" // iOS 11 and earlier
 	}
