@@ -138,7 +138,7 @@ func checkText(t *testing.T, truth *gen.Truth, dir string, want []gen.Message) {
 				ok = strings.HasSuffix(name, " "+a.TransferName) && checkAttachment(t, truth, filepath.Join(dir, "attachments", name), a, w)
 			}
 		case w.DateEdited != 0:
-			ok = strings.HasPrefix(body, w.Shown+" [edited ")
+			ok = strings.HasPrefix(body, w.Shown+" [edited ") && strings.HasSuffix(body, "; before: “"+w.EditHistory[0]+"”]")
 		default:
 			ok = body == w.Shown
 		}

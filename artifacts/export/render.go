@@ -73,9 +73,21 @@ func (c *Conversation) textLine(m *sms.Message) string {
 		}
 	}
 	if !m.Edited.IsZero() {
-		fmt.Fprintf(&sb, " [edited %s]", m.Edited.In(time.Local).Format(lineTime))
+		fmt.Fprintf(&sb, " [edited %s%s]", m.Edited.In(time.Local).Format(lineTime), earlier(m))
 	}
 	return sb.String()
+}
+
+// earlier lists the versions an edited message had before its current text.
+func earlier(m *sms.Message) string {
+	if len(m.Edits) < 2 {
+		return ""
+	}
+	var vs []string
+	for _, e := range m.Edits[:len(m.Edits)-1] {
+		vs = append(vs, "“"+strings.ReplaceAll(e.Text, "\n", " ")+"”")
+	}
+	return "; before: " + strings.Join(vs, ", ")
 }
 
 const htmlHead = `<!DOCTYPE html>
@@ -119,7 +131,7 @@ func (c *Conversation) WriteHTML(w io.Writer) error {
 				c.writeHTMLPiece(bw, m, p)
 			}
 			if !m.Edited.IsZero() {
-				fmt.Fprintf(bw, "<div class=\"meta\">edited %s</div>\n", m.Edited.In(time.Local).Format(lineTime))
+				fmt.Fprintf(bw, "<div class=\"meta\">edited %s%s</div>\n", m.Edited.In(time.Local).Format(lineTime), html.EscapeString(earlier(m)))
 			}
 		}
 		bw.WriteString("</div>\n")
@@ -165,11 +177,18 @@ type messageJSON struct {
 	Service     string           `json:"service,omitempty"`
 	Text        string           `json:"text"`
 	Edited      *time.Time       `json:"edited,omitempty"`
+	Edits       []editJSON       `json:"edits,omitempty"`
 	Unsent      *time.Time       `json:"unsent,omitempty"`
 	Reaction    *reactionJSON    `json:"reaction,omitempty"`
 	Links       []string         `json:"links,omitempty"`
 	Mentions    []string         `json:"mentions,omitempty"`
 	Attachments []attachmentJSON `json:"attachments,omitempty"`
+}
+
+// editJSON is one version of an edited message, oldest first.
+type editJSON struct {
+	Date time.Time `json:"date"`
+	Text string    `json:"text"`
 }
 
 type reactionJSON struct {
@@ -205,6 +224,9 @@ func (c *Conversation) WriteJSON(w io.Writer) error {
 			SenderName: c.sender(m), Service: m.Service, Text: m.Text, Links: m.Links, Mentions: m.Mentions}
 		if !m.Edited.IsZero() {
 			j.Edited = &m.Edited
+		}
+		for _, e := range m.Edits {
+			j.Edits = append(j.Edits, editJSON{Date: e.Date, Text: e.Text})
 		}
 		if !m.Retracted.IsZero() {
 			j.Unsent = &m.Retracted

@@ -27,12 +27,12 @@ func (d *DB) Messages(ctx context.Context, chatID int64, fn func(*Message) error
 	if d.byHandle {
 		from = `FROM message m LEFT JOIN handle h ON h.ROWID = m.handle_id WHERE m.handle_id = ?`
 	}
-	q := fmt.Sprintf(`SELECT m.ROWID, %s, %s, %s, h.id, %s, %s, %s, %s, %s, %s, %s, %s, %s
+	q := fmt.Sprintf(`SELECT m.ROWID, %s, %s, %s, h.id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
 		%s ORDER BY %s, m.ROWID`,
 		col("guid"), col("text"), col("attributedBody"), col("service"), col("date"),
 		col("is_from_me"), col("date_edited"), col("date_retracted"),
 		col("associated_message_guid"), col("associated_message_type"),
-		col("associated_message_emoji"), col("subject"), from, col("date"))
+		col("associated_message_emoji"), col("subject"), col("message_summary_info"), from, col("date"))
 	rows, err := d.db.QueryContext(ctx, q, chatID)
 	if err != nil {
 		return d.errorf("messages", err)
@@ -43,12 +43,12 @@ func (d *DB) Messages(ctx context.Context, chatID int64, fn func(*Message) error
 			m                                  Message
 			guid, text, handle, service, subj  sql.NullString
 			assocGUID, emoji                   sql.NullString
-			body                               []byte
+			body, summary                      []byte
 			date, edited, retracted, assocType sql.NullInt64
 			fromMe                             sql.NullBool
 		)
 		if err := rows.Scan(&m.RowID, &guid, &text, &body, &handle, &service, &date, &fromMe,
-			&edited, &retracted, &assocGUID, &assocType, &emoji, &subj); err != nil {
+			&edited, &retracted, &assocGUID, &assocType, &emoji, &subj, &summary); err != nil {
 			d.skipped.Add(1)
 			continue
 		}
@@ -69,6 +69,9 @@ func (d *DB) Messages(ctx context.Context, chatID int64, fn func(*Message) error
 			} else if !text.Valid {
 				d.damaged.Add(1)
 			}
+		}
+		if !m.Edited.IsZero() {
+			m.Edits = editHistory(summary)
 		}
 		m.Reaction = reaction(assocType.Int64, assocGUID.String, emoji.String)
 		m.Attachments = atts[m.RowID]

@@ -101,8 +101,11 @@ type Message struct {
 	// Edited and Retracted (unsent) are zero unless the message was edited or unsent
 	// (iOS 16+).
 	Edited, Retracted time.Time
-	Reaction          *Reaction
-	Attachments       []Attachment
+	// Edits is the edit history of an edited message, oldest version first (the last
+	// is the current text), from message_summary_info; nil when it holds none.
+	Edits       []Edit
+	Reaction    *Reaction
+	Attachments []Attachment
 	// Subject is the MMS subject line.
 	Subject string
 }

@@ -139,6 +139,13 @@ func checkMessage(t *testing.T, truth *gen.Truth, m *Message, w *gen.Message) {
 	if w.DateEdited != 0 && m.Edited.Sub(m.Date) != 90*time.Second {
 		t.Errorf("message %d: edited %v after", w.RowID, m.Edited.Sub(m.Date))
 	}
+	var history []string
+	for _, e := range m.Edits {
+		history = append(history, e.Text)
+	}
+	if !slices.Equal(history, w.EditHistory) || (len(m.Edits) == 2 && m.Edits[1].Date.Sub(m.Edits[0].Date) != 90*time.Second) {
+		t.Errorf("message %d: edit history %+v, want %q", w.RowID, m.Edits, w.EditHistory)
+	}
 	if !slices.Equal(m.Links, w.Links) || !slices.Equal(m.Mentions, w.Mentions) {
 		t.Errorf("message %d: links %q mentions %q, want %q %q", w.RowID, m.Links, m.Mentions, w.Links, w.Mentions)
 	}

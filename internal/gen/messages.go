@@ -277,8 +277,22 @@ func smsDatabase(seed int64, revision, ver, count int, t0 int64) ([]byte, []Mess
 	}
 	if ver >= 16 {
 		d := next()
-		add(Message{ChatID: 2, Handle: smsHandles[1], FromMe: true, TextNull: true, Shown: "See you at 8, not 7",
-			Date: d, DateEdited: d + stored(appleEpoch+90), Body: attributedBody([]tsRun{{text: "See you at 8, not 7"}})})
+		// message_summary_info keeps the versions (imessage-exporter's
+		// message_types/edited.rs describes it): "ec" maps part 0 to its versions,
+		// oldest first, each "d" (seconds since 2001) and "t" (a typedstream body).
+		sent := float64(d/1e9) + 0.25
+		history := []string{"See you at 7", "See you at 8, not 7"}
+		summary := mustBinaryPlist(map[string]any{
+			"amc": 0, "ust": true, "ep": []int{0},
+			"otr": map[string]any{"0": map[string]any{"lo": 0, "le": len(history[0])}},
+			"ec": map[string]any{"0": []any{
+				map[string]any{"d": sent, "t": attributedBody([]tsRun{{text: history[0]}})},
+				map[string]any{"d": sent + 90, "t": attributedBody([]tsRun{{text: history[1]}})},
+			}},
+		})
+		add(Message{ChatID: 2, Handle: smsHandles[1], FromMe: true, TextNull: true, Shown: history[1],
+			Date: d, DateEdited: d + stored(appleEpoch+90), Body: attributedBody([]tsRun{{text: history[1]}}),
+			Summary: summary, EditHistory: history})
 		d = next()
 		add(Message{ChatID: 4, Handle: smsHandles[3], FromMe: true, TextNull: true, Date: d,
 			DateRetracted: d + stored(appleEpoch+30)})
@@ -345,6 +359,10 @@ func writeSMS(tx *sql.Tx, ver int, chats []Chat, msgs []Message) error {
 		if m.DateEdited != 0 {
 			cols = append(cols, "date_edited")
 			vals = append(vals, m.DateEdited)
+		}
+		if m.Summary != nil {
+			cols = append(cols, "message_summary_info")
+			vals = append(vals, m.Summary)
 		}
 		if m.DateRetracted != 0 {
 			cols = append(cols, "date_retracted")

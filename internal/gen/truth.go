@@ -85,6 +85,10 @@ type Message struct {
 	Date     int64 // as stored: nanoseconds (iOS 11+) or seconds since 2001-01-01
 	// DateEdited and DateRetracted are as stored (iOS 16+), 0 when never.
 	DateEdited, DateRetracted int64
+	// Summary is message_summary_info (a binary plist) and EditHistory the texts it
+	// holds, oldest first, for an edited message.
+	Summary     []byte
+	EditHistory []string
 	// ReactionType is associated_message_type (2000-2007 added, 3000-3007 removed);
 	// ReactionTarget the associated_message_guid as stored ("p:0/GUID").
 	ReactionType   int64
