@@ -5,10 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"howett.net/plist"
-
 	"iosbackup/artifacts/internal/sqlitex"
 	"iosbackup/artifacts/typedstream"
+	"iosbackup/manifest"
 )
 
 // Edit is one version of an edited message part: when it was written and its text.
@@ -27,7 +26,7 @@ func editHistory(info []byte) []Edit {
 		return nil
 	}
 	var top map[string]any
-	if _, err := plist.Unmarshal(info, &top); err != nil {
+	if err := manifest.DecodePlist(info, &top); err != nil {
 		return nil
 	}
 	ec, _ := top["ec"].(map[string]any)

@@ -44,3 +44,18 @@ func TestEditHistoryRealBlobs(t *testing.T) {
 		}
 	}
 }
+
+// message_summary_info comes from the backup: hostile bytes must not panic or hang.
+func FuzzEditHistory(f *testing.F) {
+	for _, name := range []string{"Edited.plist", "Deleted.plist"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("bplist00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, e := range editHistory(b) {
+			_ = e.Text
+		}
+	})
+}
