@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/danielpaulus/go-ios v1.3.2
 	github.com/dustin/go-humanize v1.1.0
+	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
 	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/rivo/uniseg v0.4.7
 	github.com/schollz/progressbar/v3 v3.19.1

@@ -7,6 +7,7 @@
 package backup
 
 import (
+	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -470,4 +471,24 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// OpenSQLite opens the SQLite database at domain/path of the backup read-only,
+// decrypting it page by page as SQLite reads: the plaintext is never written to disk.
+// Its -wal is not applied (the database is opened immutable); backups are taken after
+// a checkpoint. Closing the DB closes the file.
+func (b *Backup) OpenSQLite(domain, path string) (*sql.DB, error) {
+	i, ok := b.Index.Lookup(domain, path)
+	if !ok {
+		return nil, fmt.Errorf("%s/%s: %w", domain, path, os.ErrNotExist)
+	}
+	f, err := b.OpenFile(b.Index.Entry(i))
+	if err != nil {
+		return nil, err
+	}
+	db, err := manifest.OpenSQLiteReaderClosing(f, f.Size(), f.Close)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", domain, path, err)
+	}
+	return db, nil
 }

@@ -322,11 +322,21 @@ func OpenDBReaderWithWAL(db io.ReaderAt, dbSize int64, wal io.ReaderAt, walSize 
 // OpenDBReader it asks for no particular table; it only makes the first connection,
 // so that a file that is no database fails here. Close the DB to release the VFS.
 func OpenSQLiteReader(r io.ReaderAt, size int64) (*sql.DB, error) {
+	return OpenSQLiteReaderClosing(r, size, func() error { return nil })
+}
+
+// OpenSQLiteReaderClosing is OpenSQLiteReader for a reader that must be closed with
+// the database (a backup file opened for it): release runs when the DB is closed, or
+// at once when opening fails.
+func OpenSQLiteReaderClosing(r io.ReaderAt, size int64, release func() error) (*sql.DB, error) {
 	if size < 0 {
+		release()
 		return nil, fmt.Errorf("negative size %d", size)
 	}
 	fsys := readerFS{files: map[string]readerFile{vfsDBName: {r: r, size: size}}}
-	return openVFS(fsys, "immutable=1", func() error { return nil }, func(db *sql.DB) error { return db.Ping() })
+	// Sorts and temporary indexes stay in memory: the VFS is read-only, and SQLite's
+	// spill files would fail with a disk I/O error on large queries.
+	return openVFS(fsys, "immutable=1&_pragma=temp_store(2)", release, func(db *sql.DB) error { return db.Ping() })
 }
 
 // openVFS registers fsys as a SQLite VFS and opens vfsDBName through it with the extra

@@ -196,3 +196,9 @@ func checkBinaryPlist(b []byte) error {
 	}
 	return nil
 }
+
+// DecodePlist unmarshals a property list that came from a backup into v, guarded as
+// this package's own readers are: nesting is bounded before howett.net/plist sees the
+// data, and a panic in the decoder is an error. Other packages reading plists out of
+// backup files (message_summary_info in sms.db, say) use it rather than plist.Unmarshal.
+func DecodePlist(data []byte, v any) error { return decodePlist(data, v) }

@@ -14,12 +14,21 @@ case $group in
     ;;
 esac
 
+# present says whether one entry of the list is there: a command on PATH, or, written
+# python3:MODULE, a module python3 imports (python3-vobject has no command of its own).
+present() {
+  case $1 in
+    python3:*) python3 -c "import ${1#python3:}" >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
 missing=() # commands
 packages=() # their packages, each once
 while read -r cmd pkg groups _; do
   case $cmd in '' | '#'*) continue ;; esac
   case ",$groups," in *",$group,"*) ;; *) continue ;; esac
-  command -v "$cmd" >/dev/null 2>&1 && continue
+  present "$cmd" && continue
   missing+=("$cmd")
   case " ${packages[*]-} " in *" $pkg "*) ;; *) packages+=("$pkg") ;; esac
 done <scripts/deps.list
@@ -39,7 +48,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 for cmd in "${missing[@]}"; do
-  if ! command -v "$cmd" >/dev/null 2>&1; then
+  if ! present "$cmd"; then
     echo "make deps: $cmd is still missing after installing ${packages[*]}: fix scripts/deps.list" >&2
     exit 1
   fi

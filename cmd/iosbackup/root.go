@@ -35,6 +35,7 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password (verify and diff, as diff(
 		newLsCmd(),
 		newCatCmd(),
 		newExtractCmd(),
+		newExportCmd(),
 		newKeyCmd(),
 		newMountCmd(),
 		newUnmountCmd(),

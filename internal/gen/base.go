@@ -40,7 +40,6 @@ var (
 // readers must survive: missing parent rows, symlinks, extended attributes, empty
 // files, sizes that lie, names in NFD.
 func (p *planner) planBase() error {
-	mbdbEra := p.opt.Format == FormatMBDB
 	// Parent directories deliberately written without a row.
 	for _, k := range [][2]string{
 		{cameraDomain, "Media/DCIM"},
@@ -51,28 +50,46 @@ func (p *planner) planBase() error {
 	}
 
 	// HomeDomain: messages, contacts, preferences.
-	sms, msgs, err := smsDatabase(p.opt.Seed, 0, mbdbEra, p.t0)
+	p.t.IOSMajor = iosMajor(p.t.ProductVersion)
+	sms, msgs, chats, smsFiles, err := smsDatabase(p.opt.Seed, 0, p.t.IOSMajor, p.opt.Messages, p.t0)
 	if err != nil {
 		return err
 	}
-	p.t.Messages = msgs
+	p.t.Messages, p.t.Chats = msgs, chats
 	e := p.file(homeDomain, smsPath, 3, modeFile, literal(sms))
 	e.RecordedSize = e.TrueSize - 4096 // the manifest lags behind the database
 	p.file(homeDomain, smsPath+"-wal", 3, modeFile, literal(nil))
 	p.gen(homeDomain, smsPath+"-shm", 3, contentRandom, 32768, nil).Mode = modePrivate
 	attachment := fmt.Sprintf("%s/4f/15/%s/IMG_4120.JPG", attachmentsRoot, p.uuid())
 	p.file(homeDomain, attachment, 3, modeFile, literal(jpegImage(p.opt.Seed, 100)))
+	for _, f := range smsFiles {
+		p.file(f.domain, f.path, 3, modeFile, literal(f.data))
+	}
 
-	ab, err := addressBookDatabase(p.opt.Seed)
+	ab, abImages, contacts, err := addressBookDatabase(p.opt.Seed, p.t0)
 	if err != nil {
 		return err
 	}
+	p.t.Contacts = contacts
 	e = p.file(homeDomain, "Library/AddressBook/AddressBook.sqlitedb", 3, modeFile, literal(ab))
 	e.RecordedSize = e.TrueSize + 8192 // the manifest is ahead of the database
-	if err := p.cacheDB(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, 12288); err != nil {
-		return err
-	}
+	p.file(homeDomain, "Library/AddressBook/AddressBookImages.sqlitedb", 3, modeFile, literal(abImages))
 
+	p.t.Calls = callRecords(p.t0, p.opt.Seed)
+	if p.t.IOSMajor >= 8 {
+		calls, err := callHistoryDatabase(p.t.IOSMajor, p.t.Calls)
+		if err != nil {
+			return err
+		}
+		p.file(homeDomain, "Library/CallHistoryDB/CallHistory.storedata", 3, modeFile, literal(calls))
+	} else {
+		p.t.Calls = oldCalls(p.t.Calls)
+		calls, err := oldCallHistoryDatabase(p.t.Calls)
+		if err != nil {
+			return err
+		}
+		p.file(wirelessDomain, "Library/CallHistory/call_history.db", 3, modeFile, literal(calls))
+	}
 	p.file(homeDomain, "Library/Preferences/.GlobalPreferences.plist", 4, modeFile, literal(mustBinaryPlist(map[string]any{
 		"AppleLanguages": []string{"en-US", "fr-FR"}, "AppleLocale": "en_US", "AppleICUForce24HourTime": true,
 	})))
@@ -114,10 +131,11 @@ func (p *planner) planBase() error {
 	}
 	photoNames = append(photoNames, fmt.Sprintf("IMG_%04d.MOV", photoCount+3))
 	p.gen(cameraDomain, photoDir+"/"+photoNames[len(photoNames)-1], 3, contentRandom, p.sizeBetween(100_000, 200_000), movHeader)
-	photos, err := photosDatabase(p.opt.Seed, photoDir, photoNames, p.t0)
+	photos, assets, err := photosDatabase(p.opt.Seed, p.t.IOSMajor, photoDir, photoNames, p.t0)
 	if err != nil {
 		return err
 	}
+	p.t.Photos = assets
 	p.file(cameraDomain, "Media/PhotoData/Photos.sqlite", 3, modeFile, literal(photos))
 	p.ensureDir(cameraDomain, "Media/PhotoData/Thumbnails")
 

@@ -126,7 +126,7 @@ func (p *planner) planRevision(r int) error {
 	when := p.t0 + int64(r)*day
 
 	// New messages: sms.db changes in every revision.
-	sms, msgs, err := smsDatabase(p.opt.Seed, r, p.opt.Format == FormatMBDB, p.t0)
+	sms, msgs, _, _, err := smsDatabase(p.opt.Seed, r, p.t.IOSMajor, p.opt.Messages, p.t0)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,12 @@ type Options struct {
 	// Truth marks such entries BlobMissing.
 	OmitFillerBlobs bool
 
-	// Device identity; empty values get defaults that suit the Format.
+	// Messages is the number of ordinary messages in sms.db (0: a dozen or so), for
+	// measuring readers on a large database.
+	Messages int
+
+	// Device identity; empty values get defaults that suit the Format; ProductVersion
+	// also picks the schemas of the people's databases (sms.db, Photos.sqlite...).
 	DeviceName, UDID, ProductVersion string
 }
 
@@ -115,6 +120,9 @@ func validate(opt *Options) error {
 	}
 	if opt.Entries < 0 || opt.Entries > maxEntries {
 		return fmt.Errorf("gen: entries %d out of range [0, %d]", opt.Entries, maxEntries)
+	}
+	if opt.Messages < 0 || opt.Messages > 10_000_000 {
+		return fmt.Errorf("gen: messages %d out of range [0, 10000000]", opt.Messages)
 	}
 	if opt.BigFileSize < 0 {
 		return fmt.Errorf("gen: negative big file size %d", opt.BigFileSize)

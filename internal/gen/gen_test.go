@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -317,7 +318,7 @@ func TestRevision(t *testing.T) {
 			}
 		}
 	}
-	if len(r1.Messages) != len(r0.Messages)+3 || !slices.Equal(r1.Messages[:len(r0.Messages)], r0.Messages) {
+	if len(r1.Messages) != len(r0.Messages)+3 || !reflect.DeepEqual(r1.Messages[:len(r0.Messages)], r0.Messages) {
 		t.Errorf("revision 1 messages should be revision 0's plus 3 (got %d vs %d)", len(r1.Messages), len(r0.Messages))
 	}
 	if !r1.BackupDate.After(r0.BackupDate) {
@@ -763,7 +764,7 @@ func checkBlobs(t *testing.T, truth *Truth, fileKeys map[string][]byte) {
 // checkSMS queries a plaintext sms.db with the sqlite3 CLI, as the demo does.
 func checkSMS(t *testing.T, truth *Truth, path string) {
 	t.Helper()
-	rows := sqliteQuery(t, path, "SELECT message.ROWID, handle.id, message.text, message.is_from_me, message.date FROM message JOIN handle ON handle.ROWID = message.handle_id ORDER BY message.ROWID")
+	rows := sqliteQuery(t, path, "SELECT message.ROWID, ifnull(handle.id, ''), ifnull(message.text, ''), message.is_from_me, message.date FROM message LEFT JOIN handle ON handle.ROWID = message.handle_id ORDER BY message.ROWID")
 	if len(rows) != len(truth.Messages) || len(rows) < 10 {
 		t.Fatalf("sms.db has %d messages, truth %d", len(rows), len(truth.Messages))
 	}

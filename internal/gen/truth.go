@@ -34,6 +34,15 @@ type Truth struct {
 	Apps                                                               []App
 	// Messages are the rows of HomeDomain Library/SMS/sms.db, in ROWID order.
 	Messages []Message
+	// Chats are the rows of sms.db's chat table; IOSMajor the schema it was written
+	// with (from ProductVersion).
+	Chats []Chat
+	// Contacts are the address book's people; Calls the call history; Photos the
+	// assets of Photos.sqlite.
+	Contacts []Contact
+	Calls    []Call
+	Photos   []Photo
+	IOSMajor int
 
 	// Entries lists every entry in manifest order, plus (marked Synthetic) the parent
 	// directories deliberately written without a row. Parents come before children.
@@ -58,13 +67,52 @@ type App struct {
 	ContainerID string // the UUID in the bundle path
 }
 
-// Message is one SMS row with its handle resolved.
+// Message is one row of sms.db's message table, with what a reader must show.
 type Message struct {
 	RowID  int64
+	GUID   string
+	ChatID int64
+	// Handle is the id of the row's handle (handle_id joined); "" for handle_id 0
+	// (messages from me in a group).
 	Handle string
-	Text   string
-	FromMe bool
-	Date   int64 // as stored: nanoseconds (iOS 10+) or seconds (iOS 5-9) since 2001-01-01
+	// Text is the text column as stored ("" when TextNull); Shown is what a reader
+	// must display: Text, else the text of the attributedBody Body.
+	Text     string
+	TextNull bool
+	Shown    string
+	Body     []byte // attributedBody (typedstream), nil when NULL
+	FromMe   bool
+	Date     int64 // as stored: nanoseconds (iOS 11+) or seconds since 2001-01-01
+	// DateEdited and DateRetracted are as stored (iOS 16+), 0 when never.
+	DateEdited, DateRetracted int64
+	// Summary is message_summary_info (a binary plist) and EditHistory the texts it
+	// holds, oldest first, for an edited message.
+	Summary     []byte
+	EditHistory []string
+	// ReactionType is associated_message_type (2000-2007 added, 3000-3007 removed);
+	// ReactionTarget the associated_message_guid as stored ("p:0/GUID").
+	ReactionType   int64
+	ReactionTarget string
+	ReactionEmoji  string
+	Links          []string
+	Mentions       []string
+	Attachments    []MessageAttachment
+}
+
+// Chat is one row of sms.db's chat table with its members' handle ids.
+type Chat struct {
+	ID                                     int64
+	GUID, Identifier, DisplayName, Service string
+	Members                                []string
+}
+
+// MessageAttachment is one attachment row; Domain/Path say where the backup holds the
+// file, empty with Missing when it does not.
+type MessageAttachment struct {
+	GUID, Filename, TransferName, MIMEType string
+	TotalBytes                             int64
+	Domain, Path                           string
+	Missing                                bool
 }
 
 // TruthEntry is one file, directory or symlink as written.

@@ -36,6 +36,8 @@ func run(args []string) error {
 	seed := fs.Int64("seed", 1, "seed: the same seed gives the same backup")
 	revision := fs.Int("revision", 0, "revision of the same device: r > 0 changes, adds and removes a few files")
 	kdf := fs.String("kdf", "real", "key derivation rounds: real (10,000,000 + 10,000: seconds) or fast (1,000 + 10)")
+	ios := fs.String("ios", "", "iOS version (ProductVersion, e.g. 12.5.7, 16.7, 18.1): the databases get its schemas")
+	messages := fs.Int("messages", 0, "number of ordinary messages in sms.db (0: a dozen or so)")
 	omitFiller := fs.Bool("omit-filler-blobs", false, "write filler rows without their blobs (cheap huge manifests)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,7 +48,7 @@ func run(args []string) error {
 	}
 	opt := gen.Options{
 		Seed: *seed, Encrypted: *encrypted, Entries: *entries, Revision: *revision,
-		OmitFillerBlobs: *omitFiller,
+		OmitFillerBlobs: *omitFiller, ProductVersion: *ios, Messages: *messages,
 	}
 	switch *format {
 	case "db":
