@@ -510,3 +510,26 @@ func TestServeLitmus(t *testing.T) {
 		t.Errorf("after litmus, /litmus/: %s %v, want 404", out, err)
 	}
 }
+
+// A backup with snapshots is served as the mount shows it: latest/ and
+// history/<time>/, each reading its own revision.
+func TestServeShowsHistory(t *testing.T) {
+	testenv.RequireTool(t, "curl")
+	isolate(t)
+	live, srcs := captureRevisions(t, t.TempDir(), 2)
+	snaps, err := os.ReadDir(live + ".history")
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("history: %v %v", snaps, err)
+	}
+	s := startServe(t, nil, live)
+	for i, p := range []string{"history/" + snaps[0].Name(), "latest"} {
+		want, err := readSourceFile(srcs[i], "HomeDomain", "Library/SMS/sms.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := runTool(t, "curl", "-sS", "-f", s.url+p+"/domains/HomeDomain/Library/SMS/sms.db")
+		if err != nil || got != string(want) {
+			t.Errorf("%s: sms.db of revision %d: %v (%d bytes, want %d)", p, i, err, len(got), len(want))
+		}
+	}
+}
