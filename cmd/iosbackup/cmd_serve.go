@@ -101,8 +101,8 @@ func (s *serveFlags) serveTLS(host string) (*tls.Config, string, error) {
 		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, dav.Fingerprint(cert.Certificate[0]), nil
 	case s.selfSigned:
 		hosts := []string{"localhost", "127.0.0.1", "::1"}
-		if host != "" {
-			hosts = append(hosts, host)
+		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+			hosts = append(hosts, host) // the name or address clients are given
 		}
 		cert, fp, err := dav.SelfSigned(hosts)
 		if err != nil {
@@ -227,7 +227,7 @@ func printServing(w *os.File, backups []view.Backup, url, fingerprint, user stri
 	if user != "" {
 		fmt.Fprintf(w, "User: %s (HTTP Basic)\n", user)
 	}
-	dav := "dav" + strings.TrimPrefix(strings.SplitN(url, ":", 2)[0], "http") + ":" + strings.SplitN(url, ":", 2)[1]
+	dav := "dav" + strings.TrimPrefix(url, "http") // dav://, or davs:// for https
 	fmt.Fprintf(w, `Connect with:
   macOS Finder      Go > Connect to Server (Cmd-K): %[1]s
   Windows Explorer  Map network drive, folder: %[1]s
