@@ -10,7 +10,7 @@ PKGS    := ./...
 # go.mod alone. v0.8.x is the first series whose go.mod says go 1.26 (v0.8.2: 2026-10).
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build deps test checks vet lint fmt-check tidy-check race arm64 cross demo man bench fuzz clean
+.PHONY: all build demo-tools deps test checks vet lint fmt-check tidy-check race arm64 cross demo man bench fuzz clean
 
 all: build
 
@@ -76,8 +76,14 @@ cross:
 # Generates an encrypted sample backup (cached in $(DEMO)/) and shows the main jobs on it.
 demo:
 	@./scripts/deps.sh demo
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build demo-tools
 	@./scripts/demo.sh
+
+# The demo's generator of sample backups and its simulated device (development tools,
+# never part of bin/iosbackup).
+demo-tools:
+	$(GO) build -o bin/genbackup ./internal/gen/cmd/genbackup
+	$(GO) build -o bin/devicesim ./internal/devicesim/cmd/devicesim
 
 # Man pages of every command, generated from the cobra definitions (cobra/doc) by the
 # built binary's hidden gen-man: `man -l build/man/iosbackup.1`.

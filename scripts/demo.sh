@@ -41,7 +41,7 @@ export IOSBACKUP_PASSWORD=demo
 if [ ! -f "$SAMPLE/Manifest.db" ]; then
   rm -rf "$SAMPLE"
   mkdir -p "$DEMO"
-  run go run ./internal/gen/cmd/genbackup -out "$SAMPLE" -encrypted -entries 2000 -kdf real
+  run ./bin/genbackup -out "$SAMPLE" -encrypted -entries 2000 -kdf real
 fi
 
 run "$BIN" list "$DEMO"
@@ -158,7 +158,7 @@ stop_sim() {
 # start_sim serves a backup folder as the connected device, until stop_sim.
 start_sim() {
   rm -f "$SOCK"
-  "$HIST/devicesim" --socket "$SOCK" --from "$1" 2>"$HIST/devicesim.log" &
+  ./bin/devicesim --socket "$SOCK" --from "$1" 2>"$HIST/devicesim.log" &
   SIM_PID=$!
   for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
   echo "demo: the simulated device did not start (see $HIST/devicesim.log)" >&2
@@ -169,9 +169,8 @@ echo
 echo "== history: two captures from the simulated device, kept as snapshots =="
 rm -rf "$HIST"
 mkdir -p "$HIST"
-go build -o "$HIST/devicesim" ./internal/devicesim/cmd/devicesim
-go run ./internal/gen/cmd/genbackup -out "$HIST/phone-monday" -entries 300 -seed 7 >/dev/null
-go run ./internal/gen/cmd/genbackup -out "$HIST/phone-tuesday" -entries 300 -seed 7 -revision 1 >/dev/null
+./bin/genbackup -out "$HIST/phone-monday" -entries 300 -seed 7 >/dev/null
+./bin/genbackup -out "$HIST/phone-tuesday" -entries 300 -seed 7 -revision 1 >/dev/null
 # The demo's pairing record and backups stay in .demo, never in the user's folders.
 export IOSBACKUP_CONFIG_DIR=$HIST/config
 show export USBMUXD_SOCKET_ADDRESS="UNIX:$SOCK"
