@@ -37,6 +37,7 @@ func (t troubleError) Error() string { return t.err.Error() }
 func (t troubleError) Unwrap() error { return t.err }
 
 func main() {
+	dumpHeapOnSignal()
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// dumpHeapOnSignal does nothing where there is no SIGUSR1.
+func dumpHeapOnSignal() <-chan error { return nil }
