@@ -72,6 +72,7 @@ func (s *store) publish() error {
 	if err := s.root.RemoveAll(snap); err != nil {
 		return fmt.Errorf("remove %s: %w", snap, err)
 	}
+	s.dirsChanged()
 	if err := syncFS(s.rootDir); err != nil {
 		return fmt.Errorf("flush %s: %w", s.rootDir, err)
 	}
@@ -86,7 +87,7 @@ func (s *store) publish() error {
 		return err
 	}
 	s.target, s.staged = s.udid, false
-	s.okDirs = map[string]bool{}
+	s.dirsChanged()
 	if err := s.retirePrevious(); err != nil {
 		return err
 	}
