@@ -65,7 +65,7 @@ PLAIN_WORD='^[-A-Za-z0-9_./=:@%+,]+$'
 quote_cmd() {
 	local out="" a
 	for a in "$@"; do
-		if [[ $a =~ $PLAIN_WORD ]] || [[ $a == ">/dev/null" || $a == "&&" || $a == ">" || $a == "<" ]]; then
+		if [[ $a =~ $PLAIN_WORD ]] || [[ $a == ">/dev/null" || $a == "&&" || $a == "&" || $a == ">" || $a == "<" ]]; then
 			out+="$a "
 		else
 			out+="'${a//\'/\'\\\'\'}' "
@@ -100,9 +100,11 @@ capture() {
 	printf -v "$__var" '%s' "$__out"
 }
 
-# children_cpu: user + system seconds of this shell's finished children so far.
+# children_cpu VAR: sets VAR to the user + system seconds of this shell's finished
+# children so far (times runs in this shell, not in a $(...) subshell that has none).
 children_cpu() {
-	times | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+	times > "$BENCH/times.out"
+	printf -v "$1" '%s' "$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$BENCH/times.out")"
 }
 
 # timed CMD...: runs CMD with its output discarded and sets T to the wall time in
@@ -112,12 +114,13 @@ T=0
 TCPU=0
 timed() {
 	show "$@" ">/dev/null"
-	local c0 t0=$EPOCHREALTIME
-	c0=$(children_cpu)
+	local c0 c1 t0=$EPOCHREALTIME
+	children_cpu c0
 	"$@" > /dev/null
 	local t1=$EPOCHREALTIME
+	children_cpu c1
 	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
-	TCPU=$(awk -v a="$c0" -v b="$(children_cpu)" 'BEGIN { printf "%.3f", b - a }')
+	TCPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')
 	log "  -> $T s (cpu $TCPU s)"
 }
 
