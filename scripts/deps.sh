@@ -18,8 +18,13 @@ esac
 # python3:MODULE, a module python3 imports (python3-vobject has no command of its own).
 present() {
   case $1 in
-    # Debian's python3 (a python3 earlier on PATH, pyenv's say, does not see its modules)
-    python3:*) /usr/bin/python3 -c "import ${1#python3:}" >/dev/null 2>&1 ;;
+    # python3 on PATH, or else Debian's own (a python3 earlier on PATH, pyenv's say,
+    # does not see the modules Debian installs); none without a python3 on PATH.
+    python3:*)
+      command -v python3 >/dev/null 2>&1 || return 1
+      python3 -c "import ${1#python3:}" >/dev/null 2>&1 ||
+        /usr/bin/python3 -c "import ${1#python3:}" >/dev/null 2>&1
+      ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
