@@ -53,7 +53,7 @@ cp "$dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 
 # The overlay: Go's own source with one more status in Deleteat's fallback list.
 src=$("$GO" env GOROOT)/src/internal/syscall/windows/at_windows.go
-patched=$out/at_windows.go
+patched=$out/at_windows.go.overlay # not .go: build/ is inside the module
 anchor='		STATUS_NOT_SUPPORTED:     // the file system'
 if ! grep -qF "$anchor" "$src"; then
   echo "make windows-test: $src changed: update the Deleteat overlay in $0" >&2
