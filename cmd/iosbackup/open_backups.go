@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"iosbackup/backup"
 	"iosbackup/fs/view"
@@ -15,25 +16,25 @@ import (
 // that cannot be opened is shown as locked rather than failing the whole mount. notes
 // are the warnings serve repeats in the mount's log (rows left out of a manifest).
 func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, _ error) {
-	root := src
+	roots := []string{src}
 	if src == "" {
-		root = u.rootDir()
+		roots = u.rootDirs()
 	} else if !backup.IsBackupDir(src) {
 		if st, err := os.Stat(src); err != nil || !st.IsDir() {
-			dir, err := backup.Resolve(src, u.rootDir())
+			dir, err := backup.ResolveIn(src, u.rootDirs())
 			if err != nil {
 				return nil, nil, err
 			}
 			warnLeftover(dir)
-			root = dir
+			roots = []string{dir}
 		}
 	}
 	opt, err := u.options()
 	if err != nil {
 		return nil, nil, err
 	}
-	if backup.IsBackupDir(root) {
-		b, err := backup.Open(root, opt)
+	if len(roots) == 1 && backup.IsBackupDir(roots[0]) {
+		b, err := backup.Open(roots[0], opt)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -42,12 +43,12 @@ func openForMount(src string, u *unlockFlags) (_ []view.Backup, notes []string, 
 		}
 		return []view.Backup{{Source: fromBackup(b), History: openHistory(b, opt)}}, notes, nil
 	}
-	all, err := backup.Scan(root, false)
+	all, err := backup.ScanRoots(roots, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(all) == 0 {
-		return nil, nil, fmt.Errorf("%s: no backups in this folder", root)
+		return nil, nil, fmt.Errorf("%s: no backups in this folder", strings.Join(roots, ", "))
 	}
 	var out []view.Backup
 	for _, s := range all {
