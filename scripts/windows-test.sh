@@ -23,7 +23,7 @@ missing=()
 command -v wine >/dev/null 2>&1 || missing+=(wine)
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(x86_64-w64-mingw32-gcc)
 if [ ${#missing[@]} -gt 0 ]; then
-  msg="make windows-test: ${missing[*]} missing (apt-get install wine wine64 gcc-mingw-w64-x86-64)"
+  msg="make windows-test: ${missing[*]} missing (apt-get install wine gcc-mingw-w64-x86-64, or make deps)"
   if [ "${CI:-}" = true ]; then
     echo "$msg and CI=true" >&2
     exit 1
