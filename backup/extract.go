@@ -55,6 +55,9 @@ type ExtractStats struct {
 	// both relative to the destination.
 	Renamed                      int
 	FirstRenamed, FirstRenamedTo string
+	// LinksNotMade are symlinks the destination does not allow (Windows without
+	// Developer Mode or an administrator, see symlinkNotAllowed): left out, not failed.
+	LinksNotMade int
 }
 
 // ExistsError is Extract's refusal to touch files already in the destination.
@@ -236,6 +239,10 @@ func (x *extractor) extractLink(e *manifest.Entry, name string) {
 		_ = x.root.Remove(name)
 	}
 	if err := x.root.Symlink(e.Target(), name); err != nil {
+		if symlinkNotAllowed(err) {
+			x.stats.LinksNotMade++
+			return
+		}
 		x.warn("extract %s: %v", name, err)
 		return
 	}

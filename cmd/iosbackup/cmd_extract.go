@@ -86,6 +86,10 @@ matches what was asked, extract exits with status 1 after writing everything els
 				}
 				fmt.Fprintf(os.Stderr, "extracted %d files (%s), %d folders, %d symlinks into %s%s\n",
 					st.Files, humanBytes(st.Bytes), st.Dirs, st.Links, args[1], skipped)
+				if st.LinksNotMade > 0 {
+					fmt.Fprintf(os.Stderr, "left out %s: Windows makes them only in Developer Mode or for an administrator\n",
+						plural(st.LinksNotMade, "symlink", "symlinks"))
+				}
 				if st.Renamed > 0 {
 					fmt.Fprintf(os.Stderr, "renamed %s Windows cannot store (%s as %s, ...): reserved names get _, refused characters %%XX, names differing only in case (2)\n",
 						plural(st.Renamed, "entry", "entries"), st.FirstRenamed, st.FirstRenamedTo)
