@@ -191,7 +191,7 @@ func ScanRoots(roots []string, measure bool) ([]Summary, error) {
 		out = append(out, all...)
 	}
 	if !found {
-		return nil, fmt.Errorf("list backups: none of %s exists: %w", strings.Join(roots, ", "), fs.ErrNotExist)
+		return nil, fmt.Errorf("list backups: none of these exists: %s (%w)", strings.Join(roots, "; "), fs.ErrNotExist)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date.After(out[j].Date) })
 	return out, nil
