@@ -79,7 +79,8 @@ cross:
 	GOOS=darwin GOARCH=amd64 $(GO) build ./...
 	GOOS=linux GOARCH=arm64 $(GO) build ./...
 
-# The unit tests of manifest/, decrypt/ and backup/ as Windows binaries under Wine, in a
+# The unit tests of manifest/, decrypt/, backup/ and serve's tree and WebDAV server
+# (fs/view, fs/dav) as Windows binaries under Wine, in a
 # private prefix under build/wine (scripts/windows-test.sh says what it bridges).
 windows-test:
 	@GO=$(GO) ./scripts/windows-test.sh

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
-PKGS=(./manifest/ ./decrypt/... ./backup/)
+PKGS=(./manifest/ ./decrypt/... ./backup/ ./fs/view/ ./fs/dav/)
 
 missing=()
 command -v wine >/dev/null 2>&1 || missing+=(wine)
