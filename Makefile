@@ -10,7 +10,7 @@ PKGS    := ./...
 # go.mod alone. v0.8.x is the first series whose go.mod says go 1.26 (v0.8.2: 2026-10).
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo-tools deps test checks vet lint fmt-check tidy-check race arm64 cross demo man bench fuzz clean
+.PHONY: all build demo-tools deps test checks vet lint fmt-check tidy-check race arm64 cross windows-test demo man bench fuzz clean
 
 all: build
 
@@ -23,13 +23,15 @@ deps:
 	@./scripts/deps.sh test
 
 # The whole suite: the packages first (it stops at once when one is missing), then
-# formatting, vet, staticcheck and shellcheck, the macOS build, unit and real-mount
-# tests, the race detector over the concurrent packages, the arm64 assembly.
+# formatting, vet, staticcheck and shellcheck, the Windows, macOS and Linux arm64 builds,
+# unit and real-mount tests, the race detector over the concurrent packages, the arm64
+# assembly, and the Windows unit tests under Wine.
 test: deps
 	@$(MAKE) --no-print-directory checks
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) race
 	$(MAKE) arm64
+	$(MAKE) windows-test
 
 # The packages with concurrent read paths again, under the race detector: real mounts
 # with parallel readers (fs) and the decrypting readers. (capture is left out: its
@@ -68,10 +70,20 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# macOS (macFUSE) must keep building.
+# The other platforms must keep building: macOS (macFUSE) on both CPUs, Linux arm64, and
+# Windows, where everything but the FUSE mount builds (fs/ and mount are not Windows').
 cross:
+	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/iosbackup
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=darwin GOARCH=amd64 $(GO) build ./...
+	GOOS=linux GOARCH=arm64 $(GO) build ./...
+
+# The unit tests of manifest/, decrypt/, backup/ and serve's tree and WebDAV server
+# (fs/view, fs/dav) as Windows binaries under Wine, in a
+# private prefix under build/wine (scripts/windows-test.sh says what it bridges).
+windows-test:
+	@GO=$(GO) ./scripts/windows-test.sh
 
 # Generates an encrypted sample backup (cached in $(DEMO)/) and shows the main jobs on it.
 demo:

@@ -111,6 +111,7 @@ func TestEncryptedSampleLockedAndSavedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.Close() // an open Backup keeps its folder open: Windows cannot delete it
 	if asked == "" || asked != b.KeybagID() {
 		t.Fatalf("saved key looked up as %q, keybag id %q", asked, b.KeybagID())
 	}
@@ -140,6 +141,7 @@ func TestMVTSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.Close() // an open Backup keeps its folder open: Windows cannot delete it
 	if b.Encrypted {
 		t.Fatal("no Manifest.plist must mean unencrypted")
 	}

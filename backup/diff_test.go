@@ -25,6 +25,18 @@ func openTruth(t *testing.T, truth *gen.Truth) *Backup {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { b.Close() }) // an open Backup keeps its folder open: Windows cannot delete it
+	return b
+}
+
+// openDir opens the plain backup in dir until the test ends.
+func openDir(t *testing.T, dir string) *Backup {
+	t.Helper()
+	b, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
 	return b
 }
 
@@ -181,10 +193,7 @@ func TestDiffModeAndMtimeOnly(t *testing.T) {
 	// Mode only: size, mtime, inode and digest agree, so the records decide.
 	dir := copyBackup(t, ta.Dir, false)
 	editDBRow(t, dir, random.Domain, random.Path, func(r map[string]any) { r["Mode"] = uint64(random.Mode ^ 0o044) })
-	b, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openDir(t, dir)
 	res, err := Diff(a, b, DiffOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +203,7 @@ func TestDiffModeAndMtimeOnly(t *testing.T) {
 	// Mtime of a file with a digest: the digests decide.
 	dir = copyBackup(t, ta.Dir, false)
 	editDBRow(t, dir, digested.Domain, digested.Path, func(r map[string]any) { r["LastModified"] = uint64(digested.MTime + 60) })
-	b, _ = Open(dir, Options{})
+	b = openDir(t, dir)
 	res, _ = Diff(a, b, DiffOptions{})
 	onlyDifference(t, res, Difference{Kind: DiffAttrs, Domain: digested.Domain, Path: digested.Path, Type: "file", Fields: []string{"mtime"}})
 
@@ -202,7 +211,7 @@ func TestDiffModeAndMtimeOnly(t *testing.T) {
 	// listed as changed, undecided; --content reads both and finds the same bytes.
 	dir = copyBackup(t, ta.Dir, false)
 	editDBRow(t, dir, random.Domain, random.Path, func(r map[string]any) { r["LastModified"] = uint64(random.MTime + 60) })
-	b, _ = Open(dir, Options{})
+	b = openDir(t, dir)
 	res, _ = Diff(a, b, DiffOptions{})
 	onlyDifference(t, res, Difference{Kind: DiffChanged, Domain: random.Domain, Path: random.Path, Type: "file", Fields: []string{"contents", "mtime"}, Undecided: true})
 	res, _ = Diff(a, b, DiffOptions{Content: true})
@@ -215,7 +224,7 @@ func TestDiffModeAndMtimeOnly(t *testing.T) {
 	// blob inode decides without reading.
 	dir = copyBackup(t, ta.Dir, true)
 	editDBRow(t, dir, random.Domain, random.Path, func(r map[string]any) { r["LastModified"] = uint64(random.MTime + 60) })
-	b, _ = Open(dir, Options{})
+	b = openDir(t, dir)
 	res, _ = Diff(a, b, DiffOptions{})
 	onlyDifference(t, res, Difference{Kind: DiffAttrs, Domain: random.Domain, Path: random.Path, Type: "file", Fields: []string{"mtime"}})
 
@@ -226,7 +235,7 @@ func TestDiffModeAndMtimeOnly(t *testing.T) {
 	data, _ := os.ReadFile(blob)
 	data[len(data)/2] ^= 1
 	os.WriteFile(blob, data, 0o644)
-	b, _ = Open(dir, Options{})
+	b = openDir(t, dir)
 	res, _ = Diff(a, b, DiffOptions{Content: true})
 	onlyDifference(t, res, Difference{Kind: DiffChanged, Domain: random.Domain, Path: random.Path, Type: "file", Fields: []string{"contents", "mtime"}})
 }

@@ -39,6 +39,9 @@ type ExtractOptions struct {
 	// Warn receives per-file problems (a blob missing, a write that failed); nil
 	// discards them. They are counted in ExtractStats.Failed.
 	Warn func(string)
+	// WindowsNames renames what Windows cannot store (extract_names.go says how):
+	// always on Windows; elsewhere for a destination on a Windows file system.
+	WindowsNames bool
 }
 
 // ExtractStats count what Extract did.
@@ -47,6 +50,14 @@ type ExtractStats struct {
 	Bytes              int64
 	Skipped            int // already in the destination, left as they were
 	Failed             int // could not be extracted (see Warn)
+	// Renamed entries have a name Windows cannot store (ExtractOptions.WindowsNames);
+	// FirstRenamed is the first one's domain/path and FirstRenamedTo where it went,
+	// both relative to the destination.
+	Renamed                      int
+	FirstRenamed, FirstRenamedTo string
+	// LinksNotMade are symlinks the destination does not allow (Windows without
+	// Developer Mode or an administrator, see symlinkNotAllowed): left out, not failed.
+	LinksNotMade int
 }
 
 // ExistsError is Extract's refusal to touch files already in the destination.
@@ -82,11 +93,17 @@ type extractor struct {
 	opt   ExtractOptions
 	root  *os.Root
 	umask fs.FileMode // masks the recorded modes (extract_limits.go)
+	names *destNamer  // the entries' names in the destination (extract_names.go)
 
 	stats         ExtractStats
 	existing      int
 	firstExisting string
-	dirTimes      []int32 // folders whose mode and times are set last
+	dirTimes      []dirTime // folders whose mode and times are set last
+}
+
+type dirTime struct {
+	i    int32
+	name string // in the destination
 }
 
 func (x *extractor) warn(format string, a ...any) {
@@ -108,6 +125,7 @@ func (x *extractor) run(dest string) error {
 	x.root = root
 	x.umask = currentUmask()
 	ix := x.b.Index
+	x.names = newDestNamer(ix, x.opt.WindowsNames || windowsNamesAlways)
 	roots := x.opt.Roots
 	if roots == nil {
 		for _, d := range ix.Domains() {
@@ -121,15 +139,14 @@ func (x *extractor) run(dest string) error {
 				continue
 			}
 		}
-		if err := x.walk(r, x.opt.PathGlob == ""); err != nil {
+		if err := x.walk(r, x.opt.PathGlob == "", x.names.name(r)); err != nil {
 			return err
 		}
 	}
 	// Folders last, deepest first: writing children changes a folder's mtime, and a
 	// read-only folder mode would stop its children being written.
 	for i := len(x.dirTimes) - 1; i >= 0; i-- {
-		e := ix.Entry(x.dirTimes[i])
-		name := filepath.Join(e.Domain, filepath.FromSlash(e.Path))
+		e, name := ix.Entry(x.dirTimes[i].i), x.dirTimes[i].name
 		if err := root.Chmod(name, extractDirMode(e.Perm(), x.umask)); err != nil {
 			x.warn("%s: %v", name, err)
 		}
@@ -141,14 +158,20 @@ func (x *extractor) run(dest string) error {
 	return nil
 }
 
-// walk extracts entry i and below. selected is true once an ancestor matched the glob.
-func (x *extractor) walk(i int32, selected bool) error {
+// walk extracts entry i and below as name. selected is true once an ancestor matched
+// the glob.
+func (x *extractor) walk(i int32, selected bool, name string) error {
 	ix := x.b.Index
 	e := ix.Entry(i)
 	if !selected && e.Path != "" {
 		selected, _ = path.Match(x.opt.PathGlob, e.Path)
 	}
-	name := filepath.Join(e.Domain, filepath.FromSlash(e.Path))
+	if selected && x.names.windows && renamed(e, name) {
+		if x.stats.Renamed == 0 {
+			x.stats.FirstRenamed, x.stats.FirstRenamedTo = path.Join(e.Domain, e.Path), name
+		}
+		x.stats.Renamed++
+	}
 	if pathDepth(e.Path) > maxExtractDepth {
 		// Nothing this deep can match PathGlob itself (a '*' stays within a folder).
 		if selected {
@@ -165,10 +188,11 @@ func (x *extractor) walk(i int32, selected bool) error {
 				return fmt.Errorf("extract %s: %w", name, err)
 			}
 			x.stats.Dirs++
-			x.dirTimes = append(x.dirTimes, i)
+			x.dirTimes = append(x.dirTimes, dirTime{i, name})
 		}
-		for _, c := range ix.Children(i) {
-			if err := x.walk(c, selected); err != nil {
+		names := x.names.children(i, name)
+		for k, c := range ix.Children(i) {
+			if err := x.walk(c, selected, names[k]); err != nil {
 				return err
 			}
 		}
@@ -215,6 +239,10 @@ func (x *extractor) extractLink(e *manifest.Entry, name string) {
 		_ = x.root.Remove(name)
 	}
 	if err := x.root.Symlink(e.Target(), name); err != nil {
+		if symlinkNotAllowed(err) {
+			x.stats.LinksNotMade++
+			return
+		}
 		x.warn("extract %s: %v", name, err)
 		return
 	}

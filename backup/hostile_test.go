@@ -1,3 +1,6 @@
+// FIFOs, device nodes, Unix sockets and symlinks: the hostile files are Unix ones.
+//go:build unix
+
 package backup
 
 import (

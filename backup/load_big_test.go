@@ -1,3 +1,7 @@
+// The measurement reads the peak RSS from /proc/self/status and the CPU time from
+// getrusage: it is a Linux measurement, like `make bench`.
+//go:build linux
+
 package backup
 
 import (

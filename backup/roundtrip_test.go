@@ -41,6 +41,7 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				defer b.Close() // an open Backup keeps its folder open: Windows cannot delete it
 				if b.Encrypted != enc {
 					t.Fatalf("Encrypted = %v", b.Encrypted)
 				}
@@ -54,10 +55,12 @@ func TestRoundTrip(t *testing.T) {
 				checkAgainstTruth(t, b, truth)
 				if enc {
 					// The saved-key path opens it too, and a wrong password is told apart.
-					if _, err := Open(truth.Dir, Options{Key: b.KEK()}); err != nil {
+					b2, err := Open(truth.Dir, Options{Key: b.KEK()})
+					if err != nil {
 						t.Fatalf("reopen with KEK: %v", err)
 					}
-					_, err := Open(truth.Dir, Options{Password: password("nope")})
+					b2.Close()
+					_, err = Open(truth.Dir, Options{Password: password("nope")})
 					if !errors.Is(err, decrypt.ErrWrongPassword) {
 						t.Fatalf("wrong password: %v", err)
 					}
@@ -138,6 +141,7 @@ func TestHostileAndDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.Close() // an open Backup keeps its folder open: Windows cannot delete it
 	var victim *manifest.Entry
 	for i := range truth.Entries {
 		te := &truth.Entries[i]

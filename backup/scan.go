@@ -6,38 +6,34 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 )
 
-// DefaultRoot is the folder where the platform's backup software keeps backups.
-// IOSBACKUP_ROOT overrides it (tests, and people who keep backups elsewhere).
-func DefaultRoot() string {
+// DefaultRoots are the folders where the platform's backup software keeps backups,
+// every one looked in by list and by a BACKUP given as a UDID or name (Windows has two:
+// see platformRoots). IOSBACKUP_ROOT overrides them all (tests, and people who keep
+// backups elsewhere).
+func DefaultRoots() []string {
 	if r := os.Getenv("IOSBACKUP_ROOT"); r != "" {
-		return r
+		return []string{r}
 	}
 	home, _ := os.UserHomeDir()
-	switch runtime.GOOS {
-	case "darwin":
-		return filepath.Join(home, "Library", "Application Support", "MobileSync", "Backup")
-	case "windows":
-		// iTunes from Apple's installer uses %APPDATA%; the Microsoft Store one uses
-		// %USERPROFILE%\Apple. Prefer whichever exists.
-		store := filepath.Join(home, "Apple", "MobileSync", "Backup")
-		if exists(store) {
-			return store
+	return platformRoots(home)
+}
+
+// DefaultRoot is the one folder new backups go into (capture): the last of
+// DefaultRoots that exists, else the first. On Windows that is the Microsoft Store
+// iTunes' folder when that iTunes has made it (it is the newer one), else %APPDATA%'s.
+func DefaultRoot() string {
+	roots := DefaultRoots()
+	for i := len(roots) - 1; i > 0; i-- {
+		if exists(roots[i]) {
+			return roots[i]
 		}
-		return filepath.Join(os.Getenv("APPDATA"), "Apple Computer", "MobileSync", "Backup")
-	default:
-		// Linux has no standard place; libimobiledevice users pass a folder. Follow XDG.
-		data := os.Getenv("XDG_DATA_HOME")
-		if data == "" {
-			data = filepath.Join(home, ".local", "share")
-		}
-		return filepath.Join(data, "MobileSync", "Backup")
 	}
+	return roots[0]
 }
 
 // exists reports whether path (a folder of the user's, not a file of a backup) exists.
@@ -175,6 +171,32 @@ func Scan(root string, measure bool) ([]Summary, error) {
 	return out, nil
 }
 
+// ScanRoots is Scan over several roots (DefaultRoots), all their backups newest first.
+// A root that does not exist is passed over; that none exists is an error naming them.
+func ScanRoots(roots []string, measure bool) ([]Summary, error) {
+	if len(roots) == 1 {
+		return Scan(roots[0], measure)
+	}
+	var out []Summary
+	found := false
+	for _, root := range roots {
+		if !exists(root) {
+			continue
+		}
+		found = true
+		all, err := Scan(root, measure)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, all...)
+	}
+	if !found {
+		return nil, fmt.Errorf("list backups: none of these exists: %s (%w)", strings.Join(roots, "; "), fs.ErrNotExist)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date.After(out[j].Date) })
+	return out, nil
+}
+
 // ErrNoMatch: a BACKUP argument that is neither a folder nor a known device.
 var ErrNoMatch = errors.New("no such backup")
 
@@ -185,17 +207,20 @@ var ErrNoMatch = errors.New("no such backup")
 // A folder that is missing because a capture was interrupted while publishing it
 // resolves to the backup the capture left in its work folder (see Leftover;
 // IsLeftover tells the caller, which should say so).
-func Resolve(arg, root string) (string, error) {
+func Resolve(arg, root string) (string, error) { return ResolveIn(arg, []string{root}) }
+
+// ResolveIn is Resolve looking in several roots (DefaultRoots) at once.
+func ResolveIn(arg string, roots []string) (string, error) {
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
 		return arg, nil
 	}
 	if d := Leftover(filepath.Dir(filepath.Clean(arg)), filepath.Base(filepath.Clean(arg))); d != "" {
 		return d, nil
 	}
-	if strings.ContainsRune(arg, os.PathSeparator) {
+	if strings.ContainsRune(arg, os.PathSeparator) || strings.ContainsRune(arg, '/') {
 		return "", fmt.Errorf("%s: %w", arg, ErrNoMatch)
 	}
-	all, err := Scan(root, false)
+	all, err := ScanRoots(roots, false)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a folder, and %w", arg, err)
 	}
@@ -210,7 +235,7 @@ func Resolve(arg, root string) (string, error) {
 	}
 	switch len(hits) {
 	case 0:
-		return "", fmt.Errorf("%q: %w in %s (not a folder, UDID or device name)", arg, ErrNoMatch, root)
+		return "", fmt.Errorf("%q: %w in %s (not a folder, UDID or device name)", arg, ErrNoMatch, strings.Join(roots, " or "))
 	case 1:
 		return hits[0].Dir, nil
 	}

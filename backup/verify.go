@@ -146,6 +146,7 @@ func Verify(dir string, opt Options, vo VerifyOptions) (*VerifyReport, error) {
 		rep.Elapsed = time.Since(start)
 		return rep, nil
 	}
+	defer b.Close() // its folder stays open until then, which Windows will not delete
 	rep.Format, rep.Encrypted = b.Format.String(), b.Encrypted
 	if n := b.Stats.Invalid; n > 0 {
 		rep.Problems = append(rep.Problems, Problem{Check: CheckManifest, File: b.Format.String(),

@@ -512,8 +512,11 @@ func TestOpenDBFileHonoursWAL(t *testing.T) {
 	}
 }
 
+// TestFileURIEscapes opens a Manifest.db in a folder whose name holds the characters a
+// file: URI gives a meaning to (oddFolderName: '?' only where the platform allows it).
+// On Windows the temporary folder is also a drive-letter path (C:\...).
 func TestFileURIEscapes(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "odd ?#% name")
+	dir := filepath.Join(t.TempDir(), oddFolderName)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

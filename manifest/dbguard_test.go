@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -113,8 +111,7 @@ type childResult struct {
 // ReadDB must check on its own), "limit" (the length limit alone, no schema check).
 func runHostileChild(t *testing.T, path, how string) childResult {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", `ulimit -v 2097152 && exec "$0" "$@"`,
-		os.Args[0], "-test.run=^TestHostileManifestDBChild$", "-test.count=1")
+	cmd := limitedChild(os.Args[0], "-test.run=^TestHostileManifestDBChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), hostileChildEnv+"="+how+":"+path)
 	out, err := cmd.CombinedOutput()
 	_, line, ok := strings.Cut(string(out), "HOSTILERESULT ")
@@ -177,20 +174,6 @@ func TestHostileManifestDBChild(t *testing.T) {
 	res.HWMKiB = vmHWM(t)
 	line, _ := json.Marshal(res)
 	fmt.Printf("HOSTILERESULT %s\n", line)
-}
-
-func vmHWM(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 // maxHostileHWMKiB is far below the values the hostile schemas ask for (300-900 MB):

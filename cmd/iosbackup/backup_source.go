@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"syscall"
 
 	"iosbackup/backup"
 	"iosbackup/fs/view"
@@ -29,11 +27,7 @@ func (s backupSource) BlobIdentity(e *manifest.Entry) (string, bool) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", false
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return "", false
-	}
-	return fmt.Sprintf("%d:%d", uint64(st.Dev), uint64(st.Ino)), true
+	return fileIdentity(fi)
 }
 
 func (s backupSource) Index() *manifest.Index { return s.b.Index }

@@ -95,11 +95,11 @@ func writeDiffJSON(w io.Writer, res *backup.DiffResult, stat bool) error {
 // and each load keeps one core busy). The password, when one is needed, is asked once
 // and given to both: a snapshot and its live backup share their keybag.
 func openBoth(argA, argB string, u *unlockFlags) (*backup.Backup, *backup.Backup, error) {
-	dirA, err := backup.Resolve(argA, u.rootDir())
+	dirA, err := backup.ResolveIn(argA, u.rootDirs())
 	if err != nil {
 		return nil, nil, err
 	}
-	dirB, err := backup.Resolve(argB, u.rootDir())
+	dirB, err := backup.ResolveIn(argB, u.rootDirs())
 	if err != nil {
 		return nil, nil, err
 	}

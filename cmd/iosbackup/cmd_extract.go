@@ -18,6 +18,7 @@ func newExtractCmd() *cobra.Command {
 		overwrite    bool
 		skipExisting bool
 		quiet        bool
+		windowsNames bool
 	)
 	cmd := &cobra.Command{
 		Use:   "extract BACKUP DEST [PATH]",
@@ -33,6 +34,11 @@ Files already in DEST are left alone and reported: --skip-existing leaves them
 silently (to finish an interrupted extract), --overwrite replaces them.
 
 This is the one command that writes decrypted data to disk: only where you ask.
+
+On Windows (or with --windows-names, e.g. onto an NTFS or exFAT disk) a name Windows
+cannot store is renamed, and the summary says how many: a reserved device name gets
+"_" (CON_, aux_.log), a character Windows refuses or a trailing dot or space becomes
+%XX (what%3F.txt), and of names differing only in case the later get " (2)", " (3)".
 
 Manifest rows left out of the backup's tree (damaged records, duplicates, hostile
 names: 'iosbackup info' lists them) are counted in the summary; when any of them
@@ -55,7 +61,7 @@ matches what was asked, extract exits with status 1 after writing everything els
 			if err != nil {
 				return err
 			}
-			opt := backup.ExtractOptions{DomainGlob: domain, Warn: func(s string) { warnf("%s", s) }}
+			opt := backup.ExtractOptions{DomainGlob: domain, WindowsNames: windowsNames, Warn: func(s string) { warnf("%s", s) }}
 			switch {
 			case overwrite:
 				opt.Existing = backup.ExistingOverwrite
@@ -80,6 +86,14 @@ matches what was asked, extract exits with status 1 after writing everything els
 				}
 				fmt.Fprintf(os.Stderr, "extracted %d files (%s), %d folders, %d symlinks into %s%s\n",
 					st.Files, humanBytes(st.Bytes), st.Dirs, st.Links, args[1], skipped)
+				if st.LinksNotMade > 0 {
+					fmt.Fprintf(os.Stderr, "left out %s: Windows makes them only in Developer Mode or for an administrator\n",
+						plural(st.LinksNotMade, "symlink", "symlinks"))
+				}
+				if st.Renamed > 0 {
+					fmt.Fprintf(os.Stderr, "renamed %s Windows cannot store (%s as %s, ...): reserved names get _, refused characters %%XX, names differing only in case (2)\n",
+						plural(st.Renamed, "entry", "entries"), st.FirstRenamed, st.FirstRenamedTo)
+				}
 			}
 			var exists *backup.ExistsError
 			if errors.As(err, &exists) {
@@ -110,6 +124,7 @@ matches what was asked, extract exits with status 1 after writing everything els
 	cmd.Flags().StringVar(&domain, "domain", "", "only domains matching `GLOB` (e.g. HomeDomain, 'AppDomain-*')")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace files that already exist in DEST")
 	cmd.Flags().BoolVar(&skipExisting, "skip-existing", false, "leave files that already exist in DEST as they are")
+	cmd.Flags().BoolVar(&windowsNames, "windows-names", false, "rename what Windows cannot store, as on Windows (for an NTFS or exFAT DEST)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no summary line")
 	u.register(cmd)
 	return cmd

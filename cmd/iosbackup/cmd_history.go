@@ -28,16 +28,20 @@ func (k *keepFlags) register(cmd *cobra.Command) {
 
 // historyTargets turns an optional BACKUP into the live backup folders whose history
 // to show: BACKUP's (a snapshot folder stands for its device's), or every backup's in
-// the root.
+// the roots (--root, or the platform's: two on Windows).
 func historyTargets(args []string, root string) ([]string, error) {
+	roots := []string{root}
+	if root == "" {
+		roots = backup.DefaultRoots()
+	}
 	if len(args) == 1 {
-		dir, err := backup.Resolve(args[0], root)
+		dir, err := backup.ResolveIn(args[0], roots)
 		if err != nil {
 			return nil, err
 		}
 		return []string{liveOf(dir)}, nil
 	}
-	all, err := backup.Scan(root, false)
+	all, err := backup.ScanRoots(roots, false)
 	if err != nil {
 		return nil, err
 	}
@@ -89,9 +93,6 @@ removed against the snapshot before it, and the bytes only it holds (what forget
 frees). Each snapshot folder is a complete backup: pass it as BACKUP to any command.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if root == "" {
-				root = backup.DefaultRoot()
-			}
 			lives, err := historyTargets(args, root)
 			if err != nil {
 				return err
@@ -158,9 +159,6 @@ keeps stays. Interrupted at any moment, forget leaves every remaining snapshot w
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if k.p.Empty() {
 				return usageError{fmt.Errorf("forget: give at least one --keep-* rule")}
-			}
-			if root == "" {
-				root = backup.DefaultRoot()
 			}
 			lives, err := historyTargets(args, root)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -20,11 +21,11 @@ func newListCmd() *cobra.Command {
 		Short: "List the backups in a folder (default: the platform's backup folder)",
 		Args:  rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root := backup.DefaultRoot()
+			roots := backup.DefaultRoots()
 			if len(args) == 1 {
-				root = args[0]
+				roots = []string{args[0]}
 			}
-			all, err := backup.Scan(root, true)
+			all, err := backup.ScanRoots(roots, true)
 			if err != nil {
 				return err
 			}
@@ -35,7 +36,7 @@ func newListCmd() *cobra.Command {
 				return enc.Encode(summariesJSON(all))
 			}
 			if len(all) == 0 {
-				fmt.Fprintf(os.Stderr, "no backups in %s\n", root)
+				fmt.Fprintf(os.Stderr, "no backups in %s\n", strings.Join(roots, " or "))
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)

@@ -35,7 +35,7 @@ One line per problem names the domain/path and fileID; a summary follows.
 Exit status: 0 sound, 1 problems found, 2 trouble running (not a backup, no key...).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := backup.Resolve(args[0], u.rootDir())
+			dir, err := backup.ResolveIn(args[0], u.rootDirs())
 			if err != nil {
 				return troubleError{err}
 			}

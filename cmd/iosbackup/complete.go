@@ -78,7 +78,7 @@ func completeBackup(cmd *cobra.Command, toComplete string) ([]cobra.Completion, 
 	if strings.ContainsRune(toComplete, os.PathSeparator) || strings.HasPrefix(toComplete, ".") || strings.HasPrefix(toComplete, "~") {
 		return nil, cobra.ShellCompDirectiveFilterDirs
 	}
-	all, err := backup.Scan(flagUnlock(cmd).rootDir(), false)
+	all, err := backup.ScanRoots(flagUnlock(cmd).rootDirs(), false)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveFilterDirs
 	}
@@ -177,7 +177,7 @@ var errNoPromptWhileCompleting = errors.New("encrypted backup: completing its pa
 // never asking for a password and printing no warning.
 func openForCompletion(cmd *cobra.Command, arg string) (*backup.Backup, error) {
 	u := flagUnlock(cmd)
-	dir, err := backup.Resolve(arg, u.rootDir())
+	dir, err := backup.ResolveIn(arg, u.rootDirs())
 	if err != nil {
 		return nil, err
 	}

@@ -39,11 +39,13 @@ func (u *unlockFlags) register(cmd *cobra.Command) {
 	f.StringVar(&u.root, "root", "", "backup root used to find BACKUP by UDID or name (default: the platform's MobileSync/Backup, or IOSBACKUP_ROOT)")
 }
 
-func (u *unlockFlags) rootDir() string {
+// rootDirs are the folders a BACKUP given by UDID or name is looked for in: --root, or
+// the platform's (two on Windows).
+func (u *unlockFlags) rootDirs() []string {
 	if u.root != "" {
-		return u.root
+		return []string{u.root}
 	}
-	return backup.DefaultRoot()
+	return backup.DefaultRoots()
 }
 
 // options builds backup.Options from the flags, the environment and the saved keys.
@@ -237,7 +239,7 @@ func saveKey(keybagID string, kek []byte) (string, error) {
 
 // openBackup resolves BACKUP and opens it with the unlock flags.
 func openBackup(arg string, u *unlockFlags) (*backup.Backup, error) {
-	dir, err := backup.Resolve(arg, u.rootDir())
+	dir, err := backup.ResolveIn(arg, u.rootDirs())
 	if err != nil {
 		return nil, err
 	}

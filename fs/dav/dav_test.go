@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -182,10 +183,14 @@ func TestFileSystemReadOnly(t *testing.T) {
 		if _, err := fs.Stat(ctx, "/domains/"+e.Domain+"/"+e.Path); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("symlink %s/%s: %v, want not served", e.Domain, e.Path, err)
 		}
-		dir, _ := fs.OpenFile(ctx, "/domains/"+e.Domain+"/"+filepath.Dir(e.Path), os.O_RDONLY, 0)
+		// path, not filepath: WebDAV and manifest paths are slash-separated on Windows too.
+		dir, err := fs.OpenFile(ctx, "/domains/"+e.Domain+"/"+path.Dir(e.Path), os.O_RDONLY, 0)
+		if err != nil {
+			t.Fatalf("the folder of symlink %s/%s: %v", e.Domain, e.Path, err)
+		}
 		infos, _ := dir.Readdir(0)
 		for _, fi := range infos {
-			if fi.Name() == filepath.Base(e.Path) {
+			if fi.Name() == path.Base(e.Path) {
 				t.Errorf("symlink %s listed", e.Path)
 			}
 		}

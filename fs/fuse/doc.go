@@ -1,8 +1,12 @@
+//go:build !windows
+
 // Package fuse mounts the tree of fs/view as a read-only FUSE filesystem
 // (github.com/hanwen/go-fuse/v2). What the mount shows, and why, is the tree's
 // business (see package view); this package turns its nodes into go-fuse nodes, one
 // file per kind (dir.go, file.go, link.go), with inode numbers taken from the tree
 // (inode.go), and mounts, unmounts, raises readahead and answers extended attributes.
+// go-fuse has no Windows port, so neither has this package (every file is built for
+// everything but Windows); there the command offers serve (WebDAV, package dav).
 //
 // Decisions a user can observe here:
 //   - Read-only twice: the mount is "ro" and every node answers EROFS itself.

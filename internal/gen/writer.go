@@ -387,5 +387,6 @@ func (w *writer) encryptManifest(plainPath, encPath string) error {
 	if err != nil {
 		return fmt.Errorf("gen: encrypt %s into %s: %w", plainPath, encPath, err)
 	}
+	src.Close() // before the remove: Windows refuses to delete an open file
 	return os.Remove(plainPath)
 }

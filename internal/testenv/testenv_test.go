@@ -46,6 +46,7 @@ func TestDepsListNamesAPackageForEveryTool(t *testing.T) {
 	for tool, pkg := range map[string]string{
 		"fusermount3": "fuse3", "getfattr": "attr", "setfattr": "attr", "sqlite3": "sqlite3",
 		"idevicebackup2": "libimobiledevice-utils", "qemu-aarch64": "qemu-user", "shellcheck": "shellcheck",
+		"wine": "wine", "x86_64-w64-mingw32-gcc": "gcc-mingw-w64-x86-64",
 	} {
 		if m[tool] != pkg {
 			t.Errorf("deps.list: %s -> %q, want %q", tool, m[tool], pkg)

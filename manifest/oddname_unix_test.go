@@ -1,0 +1,6 @@
+//go:build !windows
+
+package manifest
+
+// oddFolderName holds every character a SQLite file: URI treats specially.
+const oddFolderName = "odd ?#% name"
