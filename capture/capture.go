@@ -14,9 +14,8 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"time"
-
 	"iosbackup/history"
+	"time"
 )
 
 // Errors callers can test with errors.Is. Messages say what the user should do.
@@ -261,3 +260,11 @@ func (k PasswordKind) String() string {
 
 // PasswordFunc supplies a password. The returned slice is zeroed after use.
 type PasswordFunc func(kind PasswordKind) ([]byte, error)
+
+// recoverPanic turns a bug into an error at the API boundary: a capture must fail
+// cleanly, never crash the caller.
+func recoverPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("capture: internal error: %v", r)
+	}
+}
