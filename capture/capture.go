@@ -2,10 +2,14 @@
 // iTunes and Finder write (ROOT/<UDID>/), with the device's own backup service
 // (mobilebackup2, reached through usbmuxd and lockdownd).
 //
-// The layers: devicelink.go frames DeviceLink messages and file streams over any
-// io.ReadWriter; store.go performs the device's file requests confined to the backup
-// root; session.go drives a backup; transport_goios.go is the only file that talks to
-// usbmuxd and lockdownd (through go-ios).
+// The layers, one file each, as in internal/devicesim: usbmux.go finds devices and
+// reads pair records; lockdown.go opens lockdownd sessions and the services they
+// start; pair.go pairs; devices.go reads device facts; framing.go frames DeviceLink
+// messages and file streams over any io.ReadWriter; devicelink.go is the DeviceLink
+// session and message loop every request runs through; hostfiles.go serves the
+// device's file requests from store.go, which confines them to the backup root;
+// backup.go drives a backup, password.go the password changes; progress.go turns
+// the traffic into progress events. Only usbmux.go and lockdown.go talk to go-ios.
 //
 // Every function takes a context: cancelling it (Ctrl-C) closes the device session,
 // leaves the previous complete backup as it was, and lets the next capture run.
