@@ -7,12 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iosbackup/manifest"
 	"path"
 	"path/filepath"
 	"time"
 
-	"howett.net/plist"
+	"iosbackup/manifest"
 )
 
 // Run takes a backup of the target device into opts.Root/<UDID>: incremental when a
@@ -143,8 +142,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	encrypted := vals.willEncrypt
 	if mp, err := st.readTarget("Manifest.plist"); err == nil {
-		var m struct{ IsEncrypted bool }
-		if _, err := plist.Unmarshal(mp, &m); err == nil {
+		if m, err := manifest.ParseManifestPlist(mp); err == nil {
 			encrypted = m.IsEncrypted
 		}
 	}
