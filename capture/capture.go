@@ -18,8 +18,10 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"iosbackup/history"
+	"strings"
 	"time"
+
+	"iosbackup/history"
 )
 
 // Errors callers can test with errors.Is. Messages say what the user should do.
@@ -65,17 +67,46 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 type DeviceError struct {
 	Code        int64
 	Description string
+	// Restore is set when the code ended a restore, not a backup.
+	Restore bool
+	// Files are the files the host could not send, for error 205 of a restore.
+	Files []string
 }
+
+// Device error codes (MBErrorDomain) with a meaning users act on.
+const (
+	codeBackupI   = 102 // a restore without reboot left /var/.backup.i
+	codeDiskFull  = 105
+	codeDownloads = 205 // multiple errors downloading files (restore)
+	codePassword  = 207
+	codeLocked    = 208
+	codeFindMy    = 211
+)
 
 func (e *DeviceError) Error() string {
 	hint := ""
 	switch e.Code {
-	case 207:
+	case codePassword:
 		hint = ": wrong backup password"
-	case 208:
+	case codeLocked:
 		hint = ": device is locked, unlock it and try again"
-	case 105:
+	case codeDiskFull:
 		hint = ": not enough free disk space"
+	case codeFindMy:
+		hint = ": " + ErrFindMy.Error()
+	case codeBackupI:
+		if e.Restore {
+			hint = ": " + ErrRebootFirst.Error()
+		}
+	case codeDownloads:
+		if e.Restore {
+			hint = ": " + ErrDownloadFiles.Error()
+			if len(e.Files) > 0 {
+				hint += " (the backup lacks or could not read: " + strings.Join(e.Files, ", ") + ")"
+			} else {
+				hint += " (a blob may be missing or modified: 'iosbackup verify' the backup)"
+			}
+		}
 	}
 	if e.Description != "" {
 		return fmt.Sprintf("device error %d (%s)%s", e.Code, e.Description, hint)
@@ -86,12 +117,21 @@ func (e *DeviceError) Error() string {
 // Is maps the device's well-known codes to the package's errors.
 func (e *DeviceError) Is(target error) bool {
 	switch e.Code {
-	case 207:
+	case codePassword:
 		return target == ErrWrongPassword
-	case 208:
+	case codeLocked:
 		return target == ErrDeviceLocked
-	case 105:
+	case codeDiskFull:
 		return target == ErrDiskFull
+	case codeFindMy:
+		return target == ErrFindMy || e.Restore && target == ErrRestoreFailed
+	}
+	if e.Restore {
+		switch {
+		case e.Code == codeBackupI && target == ErrRebootFirst, e.Code == codeDownloads && target == ErrDownloadFiles:
+			return true
+		}
+		return target == ErrRestoreFailed
 	}
 	return target == ErrBackupFailed
 }

@@ -47,6 +47,11 @@ type session struct {
 	bytes int64
 	// removed counts paths removed outside the Snapshot folder.
 	removed int
+	// readOnly serves a restore: the device may read the backup folder, never
+	// change it.
+	readOnly bool
+	// sendFailed are the files the device asked for that the host could not send.
+	sendFailed []string
 	// quietWait, when set, is reported if the device stays silent for quietAfter
 	// while the next message is awaited; it is cleared by the first message.
 	quietWait WaitReason

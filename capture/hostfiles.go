@@ -22,6 +22,17 @@ func (s *session) handle(ctx context.Context, m dlMessage) error {
 	if s.st == nil && name != "DLMessageProcessMessage" && name != "DLMessageDisconnect" {
 		return s.send(statusResponse(dlErrGeneric, "Operation not supported", nil)...)
 	}
+	if s.readOnly {
+		switch name {
+		case "DLMessageUploadFiles":
+			// Its data follows the message: nothing can be answered without reading it.
+			return fmt.Errorf("%w: the device sent files during a restore", ErrProtocol)
+		case "DLMessageCreateDirectory", "DLMessageMoveItems", "DLMessageMoveFiles",
+			"DLMessageRemoveItems", "DLMessageRemoveFiles", "DLMessageCopyItem":
+			s.rep.warn("The device asked to change the backup folder (%s) during a restore: refused", name)
+			return s.send(statusResponse(dlErrGeneric, "Operation not permitted: the backup is read-only", map[string]any{})...)
+		}
+	}
 	switch name {
 	case "DLMessageDownloadFiles":
 		s.setPercent(m, 3)
@@ -35,10 +46,22 @@ func (s *session) handle(ctx context.Context, m dlMessage) error {
 			if errors.Is(err, ErrUnsafePath) && refused == nil {
 				refused = err
 			}
-			return f, err
+			if err != nil {
+				s.sendFailed = append(s.sendFailed, p)
+				return nil, err
+			}
+			if !s.readOnly {
+				return f, nil // a backup's progress counts what the device sends, not this
+			}
+			s.rep.setFile(strings.TrimPrefix(p, s.udid+"/"))
+			return &sentFile{ReadCloser: f, s: s}, nil
+		}
+		var onData func(int)
+		if s.readOnly {
+			onData = s.sent
 		}
 		s.wmu.Lock()
-		errs, err := writeDownloadStream(s.conn, paths, open, nil)
+		errs, err := writeDownloadStream(s.conn, paths, open, onData)
 		s.wmu.Unlock()
 		if err != nil {
 			return err
@@ -252,4 +275,22 @@ func diskErr(err error) error {
 		return fmt.Errorf("%w: %v", ErrDiskFull, err)
 	}
 	return err
+}
+
+// sent counts file data sent to the device (DLMessageDownloadFiles).
+func (s *session) sent(n int) {
+	s.bytes += int64(n)
+	s.rep.addBytes(n)
+}
+
+// sentFile counts a file the device downloaded once it is sent whole.
+type sentFile struct {
+	io.ReadCloser
+	s *session
+}
+
+func (f *sentFile) Close() error {
+	f.s.files++
+	f.s.rep.fileDone()
+	return f.ReadCloser.Close()
 }
