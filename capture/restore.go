@@ -201,14 +201,20 @@ func Restore(ctx context.Context, opts RestoreOptions) (res *RestoreResult, err 
 // restoreRequestOptions are the Options of the Restore request, as idevicebackup2
 // sends them: RestorePreserveSettings is the opposite of --settings (the device keeps
 // its own settings unless asked to take the backup's), RestoreDontCopyBackup is sent
-// true (no staging copy on the device: idevicebackup2 without --copy).
+// true (no staging copy on the device: idevicebackup2 without --copy), and
+// RestoreShouldReboot and RemoveItemsNotRestored only when they differ from the
+// device's defaults (reboot, keep).
 func restoreRequestOptions(o RestoreOptions) map[string]any {
 	m := map[string]any{
 		"RestoreSystemFiles":      o.System,
-		"RestoreShouldReboot":     !o.NoReboot,
 		"RestoreDontCopyBackup":   true,
 		"RestorePreserveSettings": !o.Settings,
-		"RemoveItemsNotRestored":  o.Remove,
+	}
+	if o.NoReboot {
+		m["RestoreShouldReboot"] = false
+	}
+	if o.Remove {
+		m["RemoveItemsNotRestored"] = true
 	}
 	if len(o.Password) > 0 {
 		m["Password"] = string(o.Password)
