@@ -126,7 +126,7 @@ func writeRestoreApplications(ctx context.Context, l *lockdown, b *backup.Backup
 		Applications map[string]any `plist:"Applications"`
 	}
 	if _, err := plist.Unmarshal(raw, &info); err != nil {
-		return fmt.Errorf("Info.plist: %w", err)
+		return fmt.Errorf("parse the backup's Info.plist: %w", err)
 	}
 	if info.Applications == nil {
 		info.Applications = map[string]any{}

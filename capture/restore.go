@@ -19,7 +19,7 @@ import (
 // to them.
 var (
 	ErrRestoreFailed = errors.New("device reported that the restore failed")
-	ErrFindMy        = errors.New("Find My is on: turn it off on the device (Settings > your name > Find My), then restore again")
+	ErrFindMy        = errors.New("the device has Find My on: turn it off on the device (Settings > your name > Find My), then restore again")
 	ErrRebootFirst   = errors.New("the device must be restarted first: a previous restore without a reboot is still pending (/var/.backup.i); restart it, then restore again")
 	ErrDownloadFiles = errors.New("the device could not download some files of the backup")
 	ErrOlderDevice   = errors.New("the device runs an older iOS than the backup: update the device first")
