@@ -317,3 +317,35 @@ func lastRestore(sim *devicesim.Sim) *devicesim.RestoreRecord {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// The device's waits reach the user: a passcode it waits for before its first
+// download, and a locked device (nothing is sent then).
+func TestRestoreWaits(t *testing.T) {
+	defer capture.SetQuietAfter(100 * time.Millisecond)()
+	src := copyBackup(t, restoreWanted(t, false))
+	sim := startSim(t, restoreBefore(t), devicesim.Config{UDID: restoreUDID, Faults: devicesim.Faults{PasscodeWait: 600 * time.Millisecond}})
+	var ev events
+	o := restoreOpts(sim, openForRestore(t, src, ""), "")
+	o.Progress = ev.add
+	if _, err := capture.Restore(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if w := ev.waits(); len(w) == 0 || w[0] != capture.WaitPasscode {
+		t.Errorf("waits during the restore: %v, want enter the passcode", w)
+	}
+
+	sim.SetFaults(devicesim.Faults{Locked: true})
+	sim.ResetStats()
+	ev = events{}
+	o.Progress = ev.add
+	_, err := capture.Restore(context.Background(), o)
+	if !errors.Is(err, capture.ErrDeviceLocked) || !strings.Contains(err.Error(), "unlock it") {
+		t.Fatalf("locked device: %v", err)
+	}
+	if w := ev.waits(); len(w) == 0 || w[0] != capture.WaitUnlock {
+		t.Errorf("waits for a locked device: %v, want unlock", w)
+	}
+	if n := sim.Stats().Sessions; n != 0 {
+		t.Errorf("a locked device got %d Restore requests", n)
+	}
+}
