@@ -151,6 +151,7 @@ func runRestore(cmd *cobra.Command, arg string, f *restoreFlags) error {
 	if err != nil {
 		return err
 	}
+	r.sending = true
 	ctx, cancel := interruptible()
 	defer cancel()
 	res, err := capture.Restore(ctx, capture.RestoreOptions{

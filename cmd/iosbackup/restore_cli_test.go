@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -241,5 +242,40 @@ func TestRestoreConfirmation(t *testing.T) {
 				t.Errorf("prompt lacks %q: %s", s, out.String())
 			}
 		}
+	}
+}
+
+// restore --json: progress lines in capture's JSON naming with the bytes sent, then the
+// result, on standard output.
+func TestRestoreCLIJSON(t *testing.T) {
+	isolate(t)
+	src, sim, env := restoreFixture(t, false, devicesim.Config{})
+	cmd := exec.Command(binary, "restore", "--yes", "--json", "--system", "--settings", "--remove", src)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("restore --json: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var last map[string]any
+	sawBytes := false
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", l, err)
+		}
+		if n, _ := m["sent_bytes"].(float64); m["kind"] == "progress" && n > 0 {
+			sawBytes = true
+			requireKeys(t, "progress", m, []string{"percent", "expected_bytes", "files", "rate_bytes_per_second", "eta_seconds"}, []string{"received_bytes"})
+		}
+		last = m
+	}
+	if !sawBytes {
+		t.Errorf("no progress line with sent_bytes: %s", out)
+	}
+	requireKeys(t, "result", last, []string{"udid", "path", "files", "sent_bytes", "duration_seconds", "rebooting"}, nil)
+	if last["udid"] != sim.UDID() || last["path"] != src {
+		t.Errorf("result %v", last)
 	}
 }
