@@ -65,6 +65,10 @@ type RestorePlan struct {
 	Encrypted                             bool
 	Files                                 int
 	Bytes                                 int64
+	// Only and From describe a selective restore: Backup is then the merged backup,
+	// holding what Only chooses from the backup From and the device's own rest.
+	Only []string
+	From string
 }
 
 // RestoreResult describes a finished restore.

@@ -48,6 +48,7 @@ func restoreExit(err error) error {
 		{capture.ErrWrongPassword, exitWrongPassword},
 		{decrypt.ErrWrongPassword, exitWrongPassword},
 		{backup.ErrIncomplete, exitRestoreIncomplete},
+		{backup.ErrOverlayUnsupported, exitError},
 		{capture.ErrOtherDevice, exitRestoreOtherDevice},
 		{capture.ErrOlderDevice, exitRestoreOlderDevice},
 		{capture.ErrNotConfirmed, exitRestoreNotConfirmed},
@@ -69,6 +70,8 @@ type restoreFlags struct {
 	system, settings, noReboot, remove, skipApp bool
 	source                                      string
 	yes                                         bool
+	only                                        []string
+	keepMerged                                  string
 	progress                                    string
 	asJSON                                      bool
 }
@@ -87,6 +90,11 @@ file's contents present), the device must run the backup's iOS version or newer,
 backup of another device needs --source with that device's UDID, an encrypted backup
 needs its password (prompt, --password-file or IOSBACKUP_PASSWORD: the device decrypts
 with it), and you confirm on the terminal (or pass --yes).
+
+With --only GLOB, only what the patterns choose comes from BACKUP and the rest of the
+device stays as it is now: the device is captured first, the chosen files of BACKUP are
+laid over that fresh backup (in a temporary folder, or --keep-merged DIR), and the merged
+backup is restored. Plain (unencrypted) backups only, for now.
 
 Turn off Find My on the device first. The device restarts when done (unless
 --no-reboot) and the restored data appears after the restart.
@@ -111,12 +119,17 @@ device disconnected during the restore.`,
 	fl.StringVarP(&f.source, "source", "s", "", "the `UDID` of the device the backup was made on, to restore it onto another device")
 	fl.BoolVar(&f.skipApp, "skip-apps", false, "do not ask the device to reinstall the backup's apps")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation (for scripts)")
+	fl.StringArrayVar(&f.only, "only", nil, "restore only what this `GLOB` chooses (DOMAIN, DOMAIN/PATH, e.g. 'AppDomain-com.example.*'; repeatable), keeping the rest of the device as it is now (plain backups only)")
+	fl.StringVar(&f.keepMerged, "keep-merged", "", "with --only: keep the merged backup in `DIR` (default: removed)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress display: `auto` (a bar on a terminal, else plain lines), bar, plain, none")
 	fl.BoolVar(&f.asJSON, "json", false, "print progress events and the result as JSON lines on standard output")
 	return cmd
 }
 
 func runRestore(cmd *cobra.Command, arg string, f *restoreFlags) error {
+	if f.keepMerged != "" && len(f.only) == 0 {
+		return usageError{errors.New("--keep-merged goes with --only")}
+	}
 	if f.u.keyHex != "" || f.u.keyFile != "" {
 		return usageError{errors.New("restore needs the backup password itself (the device decrypts with it): --key and --key-file cannot be used")}
 	}
@@ -154,11 +167,17 @@ func runRestore(cmd *cobra.Command, arg string, f *restoreFlags) error {
 	r.sending = true
 	ctx, cancel := interruptible()
 	defer cancel()
-	res, err := capture.Restore(ctx, capture.RestoreOptions{
+	ro := capture.RestoreOptions{
 		Target: f.d.target(), Backup: b, Password: pw,
 		System: f.system, Settings: f.settings, NoReboot: f.noReboot, Remove: f.remove,
 		Source: f.source, SkipApps: f.skipApp, Confirm: confirm, Progress: r.event,
-	})
+	}
+	var res *capture.RestoreResult
+	if len(f.only) > 0 {
+		res, err = capture.RestoreSelective(ctx, capture.SelectiveOptions{RestoreOptions: ro, Only: f.only, KeepMerged: f.keepMerged})
+	} else {
+		res, err = capture.Restore(ctx, ro)
+	}
 	r.finish()
 	if err != nil {
 		return err
@@ -204,8 +223,14 @@ func confirmOn(in io.Reader, out io.Writer, p capture.RestorePlan) error {
 	if p.Encrypted {
 		enc = ", encrypted"
 	}
-	fmt.Fprintf(out, "Restore the backup %s\n  of %q (%s, iOS %s, %s%s; %d files, %s)\n",
-		p.Backup, p.BackupName, p.BackupUDID, orDash(p.BackupVersion), date, enc, p.Files, humanBytes(p.Bytes))
+	if len(p.Only) > 0 {
+		fmt.Fprintf(out, "Restore %s from the backup %s, with the rest of the device as it is now,\n  merged in %s\n",
+			strings.Join(p.Only, ", "), p.From, p.Backup)
+	} else {
+		fmt.Fprintf(out, "Restore the backup %s\n", p.Backup)
+	}
+	fmt.Fprintf(out, "  of %q (%s, iOS %s, %s%s; %d files, %s)\n",
+		p.BackupName, p.BackupUDID, orDash(p.BackupVersion), date, enc, p.Files, humanBytes(p.Bytes))
 	fmt.Fprintf(out, "onto the device %q (%s, iOS %s)?\nThe data on the device will be replaced. Type yes to go on: ",
 		p.DeviceName, p.DeviceUDID, orDash(p.DeviceVersion))
 	line, err := bufio.NewReader(in).ReadString('\n')

@@ -279,3 +279,67 @@ func TestRestoreCLIJSON(t *testing.T) {
 		t.Errorf("result %v", last)
 	}
 }
+
+// restore --only DOMAIN: that domain comes from the backup, the rest of the device
+// stays; --keep-merged keeps the merged backup; an encrypted backup is refused.
+func TestRestoreCLIOnly(t *testing.T) {
+	isolate(t)
+	src, sim, env := restoreFixture(t, false, devicesim.Config{})
+	before, err := sim.Contents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := devicesim.Start(filepath.Join(t.TempDir(), "reader.sock"), devicesim.Config{Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanted, err := reader.Contents() // the backup's files, as a device holding it has them
+	reader.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const domain = "HomeDomain"
+	keep := filepath.Join(t.TempDir(), "merged")
+	code, out := restoreCLI(t, env, "restore", "--yes", "--system", "--settings", "--remove", "--progress", "plain",
+		"--only", domain, "--keep-merged", keep, src)
+	if code != 0 {
+		t.Fatalf("restore --only: exit %d\n%s", code, out)
+	}
+	got, err := sim.Contents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inHome := func(k string) bool { return strings.HasPrefix(k, domain+"/") }
+	n := 0
+	for k, f := range wanted {
+		if inHome(k) {
+			n++
+			if got[k] != f {
+				t.Errorf("%s: not the backup's", k)
+			}
+		}
+	}
+	for k, f := range before {
+		if !inHome(k) && got[k] != f {
+			t.Errorf("%s: not the device's own any more", k)
+		}
+	}
+	for k := range got {
+		_, w := wanted[k]
+		_, b := before[k]
+		if inHome(k) && !w || !inHome(k) && !b {
+			t.Errorf("%s: on the device from neither side", k)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("the backup has no %s files: nothing was compared", domain)
+	}
+	if _, err := os.Stat(filepath.Join(keep, sim.UDID(), "Manifest.db")); err != nil {
+		t.Errorf("--keep-merged: %v", err)
+	}
+
+	encSrc, _, encEnv := restoreFixture(t, true, devicesim.Config{})
+	if code, out := restoreCLI(t, encEnv, "restore", "--yes", "--only", domain, encSrc); code != exitError || !strings.Contains(out, "plain (unencrypted)") {
+		t.Errorf("encrypted --only: exit %d\n%s", code, out)
+	}
+}
