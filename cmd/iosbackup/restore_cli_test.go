@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -341,5 +342,44 @@ func TestRestoreCLIOnly(t *testing.T) {
 	encSrc, _, encEnv := restoreFixture(t, true, devicesim.Config{})
 	if code, out := restoreCLI(t, encEnv, "restore", "--yes", "--only", domain, encSrc); code != exitError || !strings.Contains(out, "plain (unencrypted)") {
 		t.Errorf("encrypted --only: exit %d\n%s", code, out)
+	}
+}
+
+// On a terminal (script(1) gives the command one) the restore asks for the password and
+// a confirmation that names the backup and the device: "no" sends nothing, "yes"
+// restores.
+func TestRestoreCLIConfirmOnTerminal(t *testing.T) {
+	isolate(t)
+	script := testenv.RequireTool(t, "script")
+	src, sim, env := restoreFixture(t, true, devicesim.Config{})
+	for _, c := range []struct {
+		answer string
+		code   int
+	}{{"no", exitRestoreNotConfirmed}, {"yes", 0}} {
+		sim.ResetStats()
+		cmd := exec.Command(script, "-q", "-e", "-c", binary+" restore --progress none "+src, "/dev/null")
+		cmd.Env = append(os.Environ(), env...)
+		// The password is typed, not taken from the fixture's environment.
+		cmd.Env = slices.DeleteFunc(cmd.Env, func(s string) bool { return strings.HasPrefix(s, "IOSBACKUP_PASSWORD=") })
+		cmd.Stdin = strings.NewReader("cli-restore-pw\n" + c.answer + "\n")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code {
+			t.Fatalf("answer %q: exit %d, want %d\n%s", c.answer, code, c.code, out)
+		}
+		for _, s := range []string{"Restore the backup " + src, `onto the device "Before" (` + restoreCLIUDID, "Type yes"} {
+			if !strings.Contains(string(out), s) {
+				t.Errorf("answer %q: the terminal did not show %q:\n%s", c.answer, s, out)
+			}
+		}
+		if sent := sim.Stats().Sessions > 0; sent != (c.answer == "yes") {
+			t.Errorf("answer %q: Restore sent to the device: %v", c.answer, sent)
+		}
 	}
 }
