@@ -183,6 +183,9 @@ func Restore(ctx context.Context, opts RestoreOptions) (res *RestoreResult, err 
 	s.quietMsg = "Waiting for the device: unlock it and enter its passcode if it asks (it may take a minute to prepare)"
 	final, err := s.loop(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("restore interrupted: the device may hold a partial restore; restart it and restore again: %w", ctx.Err())
+		}
 		return nil, restoreIOErr(err)
 	}
 	if err := restoreFinalError(final, s.sendFailed); err != nil {

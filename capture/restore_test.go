@@ -349,3 +349,31 @@ func TestRestoreWaits(t *testing.T) {
 		t.Errorf("a locked device got %d Restore requests", n)
 	}
 }
+
+// Ctrl-C once the Restore request is sent (the device waits for its passcode) ends
+// the restore with an error that says so, closes the device session and leaves the
+// backup as it was; the next restore runs.
+func TestRestoreInterrupted(t *testing.T) {
+	defer capture.SetQuietAfter(50 * time.Millisecond)()
+	src := copyBackup(t, restoreWanted(t, false))
+	before := snapshotTree(t, src)
+	sim := startSim(t, restoreBefore(t), devicesim.Config{UDID: restoreUDID, Faults: devicesim.Faults{PasscodeWait: 300 * time.Millisecond}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := restoreOpts(sim, openForRestore(t, src, ""), "")
+	o.Progress = func(e capture.Event) {
+		if e.Kind == capture.EventWait {
+			cancel() // the user gives up while the device waits
+		}
+	}
+	_, err := capture.Restore(ctx, o)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "restore interrupted") {
+		t.Fatalf("interrupted restore: %v", err)
+	}
+	assertUnchanged(t, src, before)
+	o.Progress = nil
+	sim.SetFaults(devicesim.Faults{})
+	if _, err := capture.Restore(context.Background(), o); err != nil {
+		t.Fatalf("restore after an interrupted one: %v", err)
+	}
+}
