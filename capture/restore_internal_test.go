@@ -1,12 +1,20 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/danielpaulus/go-ios/ios"
 )
 
 // afcReply builds one AFC packet as a device sends it.
@@ -148,5 +156,74 @@ func TestRestoreDeviceErrors(t *testing.T) {
 	}
 	if err := restoreFinalError(map[string]any{"ErrorCode": uint64(0)}, nil); err != nil {
 		t.Errorf("code 0: %v", err)
+	}
+}
+
+// A restore's session serves the backup read-only: the device may list and download,
+// and every request that would change the folder is refused without touching it.
+func TestReadOnlySessionRefusesChanges(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "U", "ab"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "U", "ab", "f"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(root, "U")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	host, device := net.Pipe()
+	defer device.Close()
+	s := newSession(&serviceConn{dc: ios.NewDeviceConnectionWithConn(host), conn: host}, st, newReporter(nil), "U")
+	s.readOnly = true
+	defer s.close()
+	done := make(chan error, 1)
+	go func() { _, err := s.loop(context.Background()); done <- err }()
+	br := bufio.NewReader(device)
+	ask := func(msg ...any) dlMessage {
+		t.Helper()
+		if err := writeMessage(device, msg...); err != nil {
+			t.Fatal(err)
+		}
+		m, err := readMessage(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, req := range [][]any{
+		{"DLMessageCreateDirectory", "U/new"},
+		{"DLMessageRemoveItems", []any{"U/ab"}, map[string]any{}, 0.0},
+		{"DLMessageMoveItems", map[string]any{"U/ab/f": "U/g"}, map[string]any{}, 0.0},
+		{"DLMessageCopyItem", "U/ab/f", "U/h"},
+	} {
+		m := ask(req...)
+		if code, _ := toInt64(m.at(1)); m.name() != "DLMessageStatusResponse" || code == 0 {
+			t.Errorf("%s answered %v", req[0], m)
+		}
+	}
+	if m := ask("DLContentsOfDirectory", "U"); func() bool { d, ok := m.dictAt(3); _, has := d["ab"]; return !ok || !has }() {
+		t.Errorf("listing refused: %v", m)
+	}
+	after := []string{}
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		after = append(after, rel)
+		return nil
+	})
+	if strings.Join(after, " ") != ". U U/ab U/ab/f" {
+		t.Errorf("the folder changed: %v", after)
+	}
+	data, _ := os.ReadFile(filepath.Join(root, "U", "ab", "f"))
+	if string(data) != "data" {
+		t.Errorf("the file changed: %q", data)
+	}
+	if err := writeMessage(device, "DLMessageProcessMessage", map[string]any{"ErrorCode": uint64(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("loop: %v", err)
 	}
 }
