@@ -377,3 +377,36 @@ func TestRestoreInterrupted(t *testing.T) {
 		t.Fatalf("restore after an interrupted one: %v", err)
 	}
 }
+
+// A snapshot the history kept (ROOT/<UDID>.history/<time>/) restores like a backup:
+// the device then holds what it held when that snapshot was the backup.
+func TestRestoreSnapshot(t *testing.T) {
+	sim := startSim(t, rev0(t), devicesim.Config{})
+	root := t.TempDir()
+	if _, err := capture.Run(context.Background(), capture.Options{Target: target(sim), Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetSource(rev1(t))
+	if _, err := capture.Run(context.Background(), capture.Options{Target: target(sim), Root: root}); err != nil {
+		t.Fatal(err)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(root, sim.UDID()+".history", "*", "Manifest.db"))
+	if len(snaps) != 1 {
+		t.Fatalf("snapshots after two captures: %v", snaps)
+	}
+	snap := filepath.Dir(snaps[0])
+	before := snapshotTree(t, snap)
+	if _, err := capture.Restore(context.Background(), restoreOpts(sim, openForRestore(t, snap, ""), "")); err != nil {
+		t.Fatalf("restore of the snapshot %s: %v", snap, err)
+	}
+	got, err := sim.Contents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotHex := map[string]string{}
+	for k, f := range got {
+		gotHex[k] = hex.EncodeToString(f.SHA256[:])
+	}
+	assertSameContents(t, contentDigests(t, rev0(t), ""), gotHex, "device after restoring the snapshot")
+	assertUnchanged(t, snap, before)
+}
