@@ -17,53 +17,40 @@ type QuickReport struct {
 	Bytes int64 // the blobs' sizes on disk
 }
 
-// maxNamed bounds how many missing files an error lists.
+// maxNamed bounds how many problems an error lists.
 const maxNamed = 10
 
-// QuickCheck is the structural check before a backup is sent anywhere: Status.plist
-// says finished (manifest.Status.Complete) and every file row has a regular blob. It
-// reads no file contents, so it takes a stat per file, not a pass over the data; a
-// device finds a missing blob only mid-restore (error 205), which is what it saves.
+// QuickCheck is the structural check before a backup is sent anywhere: Verify's quick
+// mode (plists parse, Status.plist says finished, every file row has a blob of a
+// plausible size), with the key this backup was unlocked with, so nothing is derived
+// or decrypted again. A device finds a missing blob only mid-restore (error 205),
+// which is what this saves. Problems come back as one error naming them.
 func (b *Backup) QuickCheck() (*QuickReport, error) {
-	if !b.Status.Complete() {
-		state := "missing or unreadable"
-		if b.Status != nil {
-			state = fmt.Sprintf("%q", b.Status.SnapshotState)
-		}
-		return nil, fmt.Errorf("%w: %s: Status.plist snapshot state is %s, not finished (an interrupted backup)", ErrIncomplete, b.Dir, state)
+	var total totalBytes
+	rep, err := Verify(b.Dir, Options{Key: b.kek}, VerifyOptions{Quick: true, Progress: &total})
+	if err != nil {
+		return nil, err
 	}
-	rep := &QuickReport{}
-	var missing []string
-	nMissing := 0
-	for i := 0; i < b.Index.Len(); i++ {
-		e := b.Index.Entry(int32(i))
-		if e.Kind != manifest.KindFile {
-			continue
+	if !rep.Sound() {
+		lines := make([]string, 0, maxNamed)
+		for _, p := range rep.Problems[:min(len(rep.Problems), maxNamed)] {
+			lines = append(lines, p.String())
 		}
-		fi, err := b.statBlob(e)
-		if err == nil && !fi.Mode().IsRegular() {
-			err = fmt.Errorf("%s/%s: blob is not a regular file", e.Domain, e.Path)
-		}
-		if err != nil {
-			nMissing++
-			if len(missing) < maxNamed {
-				missing = append(missing, err.Error())
-			}
-			continue
-		}
-		rep.Files++
-		rep.Bytes += fi.Size()
-	}
-	if nMissing > 0 {
 		more := ""
-		if nMissing > len(missing) {
-			more = fmt.Sprintf("\n  ... and %d more", nMissing-len(missing))
+		if n := len(rep.Problems) - len(lines); n > 0 {
+			more = fmt.Sprintf("\n  ... and %d more", n)
 		}
-		return nil, fmt.Errorf("%w: %s: %d of %d files have no usable contents:\n  %s%s", ErrIncomplete, b.Dir,
-			nMissing, nMissing+rep.Files, strings.Join(missing, "\n  "), more)
+		return nil, fmt.Errorf("%w: %s: %d problems ('iosbackup verify' for all):\n  %s%s", ErrIncomplete, b.Dir,
+			len(rep.Problems), strings.Join(lines, "\n  "), more)
 	}
-	return rep, nil
+	return &QuickReport{Files: rep.Files, Bytes: int64(total)}, nil
 }
+
+// totalBytes keeps the blob total Verify announces.
+type totalBytes int64
+
+func (t *totalBytes) Start(n int64) { *t = totalBytes(n) }
+func (t *totalBytes) Add(int64)     {}
 
 // ReadInfoPlist returns the raw Info.plist (bounded, through the folder's confined
 // opener): what a restore hands the device as the list of apps to reinstall.

@@ -227,7 +227,7 @@ func TestRestoreFaults(t *testing.T) {
 					return
 				}
 			}
-		}, want: backup.ErrIncomplete, message: "1 of"},
+		}, want: backup.ErrIncomplete, message: "blob-missing"},
 		{name: "not confirmed", setup: func(t *testing.T, src string, o *capture.RestoreOptions, sim *devicesim.Sim) {
 			o.Confirm = func(capture.RestorePlan) error { return capture.ErrNotConfirmed }
 		}, want: capture.ErrNotConfirmed},

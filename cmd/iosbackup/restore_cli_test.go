@@ -199,7 +199,7 @@ func TestRestoreCLIExitCodes(t *testing.T) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, code: exitRestoreIncomplete, message: `"uploading", not finished`},
+		}, code: exitRestoreIncomplete, message: `SnapshotState is "uploading", not "finished"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
