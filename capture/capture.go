@@ -4,11 +4,13 @@
 //
 // The layers, one file each, as in internal/devicesim: usbmux.go finds devices and
 // reads pair records; lockdown.go opens lockdownd sessions and the services they
-// start; pair.go pairs; devices.go reads device facts; framing.go frames DeviceLink
-// messages and file streams over any io.ReadWriter; devicelink.go is the DeviceLink
-// session and message loop every request runs through; hostfiles.go serves the
-// device's file requests from store.go, which confines them to the backup root;
-// backup.go drives a backup, password.go the password changes; progress.go turns
+// start; pair.go pairs; devices.go reads device facts; afc.go writes a file on the
+// device; framing.go frames DeviceLink messages and file streams over any
+// io.ReadWriter; devicelink.go is the DeviceLink session and message loop every
+// request runs through; hostfiles.go serves the device's file requests from store.go,
+// which confines them to the backup root (read-only for a restore); staging.go
+// publishes a finished capture. backup.go drives a backup, restore.go and
+// restore_selective.go a restore, password.go the password changes; progress.go turns
 // the traffic into progress events. Only usbmux.go and lockdown.go talk to go-ios.
 //
 // Every function takes a context: cancelling it (Ctrl-C) closes the device session,
