@@ -2,10 +2,16 @@
 // iTunes and Finder write (ROOT/<UDID>/), with the device's own backup service
 // (mobilebackup2, reached through usbmuxd and lockdownd).
 //
-// The layers: devicelink.go frames DeviceLink messages and file streams over any
-// io.ReadWriter; store.go performs the device's file requests confined to the backup
-// root; session.go drives a backup; transport_goios.go is the only file that talks to
-// usbmuxd and lockdownd (through go-ios).
+// The layers, one file each, as in internal/devicesim: usbmux.go finds devices and
+// reads pair records; lockdown.go opens lockdownd sessions and the services they
+// start; pair.go pairs; devices.go reads device facts; afc.go writes a file on the
+// device; framing.go frames DeviceLink messages and file streams over any
+// io.ReadWriter; devicelink.go is the DeviceLink session and message loop every
+// request runs through; hostfiles.go serves the device's file requests from store.go,
+// which confines them to the backup root (read-only for a restore); staging.go
+// publishes a finished capture. backup.go drives a backup, restore.go and
+// restore_selective.go a restore, password.go the password changes; progress.go turns
+// the traffic into progress events. Only usbmux.go and lockdown.go talk to go-ios.
 //
 // Every function takes a context: cancelling it (Ctrl-C) closes the device session,
 // leaves the previous complete backup as it was, and lets the next capture run.
@@ -14,6 +20,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"iosbackup/history"
@@ -62,17 +69,46 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 type DeviceError struct {
 	Code        int64
 	Description string
+	// Restore is set when the code ended a restore, not a backup.
+	Restore bool
+	// Files are the files the host could not send, for error 205 of a restore.
+	Files []string
 }
+
+// Device error codes (MBErrorDomain) with a meaning users act on.
+const (
+	codeBackupI   = 102 // a restore without reboot left /var/.backup.i
+	codeDiskFull  = 105
+	codeDownloads = 205 // multiple errors downloading files (restore)
+	codePassword  = 207
+	codeLocked    = 208
+	codeFindMy    = 211
+)
 
 func (e *DeviceError) Error() string {
 	hint := ""
 	switch e.Code {
-	case 207:
+	case codePassword:
 		hint = ": wrong backup password"
-	case 208:
+	case codeLocked:
 		hint = ": device is locked, unlock it and try again"
-	case 105:
+	case codeDiskFull:
 		hint = ": not enough free disk space"
+	case codeFindMy:
+		hint = ": " + ErrFindMy.Error()
+	case codeBackupI:
+		if e.Restore {
+			hint = ": " + ErrRebootFirst.Error()
+		}
+	case codeDownloads:
+		if e.Restore {
+			hint = ": " + ErrDownloadFiles.Error()
+			if len(e.Files) > 0 {
+				hint += " (the backup lacks or could not read: " + strings.Join(e.Files, ", ") + ")"
+			} else {
+				hint += " (a blob may be missing or modified: 'iosbackup verify' the backup)"
+			}
+		}
 	}
 	if e.Description != "" {
 		return fmt.Sprintf("device error %d (%s)%s", e.Code, e.Description, hint)
@@ -83,12 +119,21 @@ func (e *DeviceError) Error() string {
 // Is maps the device's well-known codes to the package's errors.
 func (e *DeviceError) Is(target error) bool {
 	switch e.Code {
-	case 207:
+	case codePassword:
 		return target == ErrWrongPassword
-	case 208:
+	case codeLocked:
 		return target == ErrDeviceLocked
-	case 105:
+	case codeDiskFull:
 		return target == ErrDiskFull
+	case codeFindMy:
+		return target == ErrFindMy || e.Restore && target == ErrRestoreFailed
+	}
+	if e.Restore {
+		switch {
+		case e.Code == codeBackupI && target == ErrRebootFirst, e.Code == codeDownloads && target == ErrDownloadFiles:
+			return true
+		}
+		return target == ErrRestoreFailed
 	}
 	return target == ErrBackupFailed
 }
@@ -261,3 +306,11 @@ func (k PasswordKind) String() string {
 
 // PasswordFunc supplies a password. The returned slice is zeroed after use.
 type PasswordFunc func(kind PasswordKind) ([]byte, error)
+
+// recoverPanic turns a bug into an error at the API boundary: a capture must fail
+// cleanly, never crash the caller.
+func recoverPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("capture: internal error: %v", r)
+	}
+}

@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // heartbeat re-emits the progress while the transfer runs, so the rate, the ETA and
@@ -255,4 +257,10 @@ func (r *reporter) progress(force bool) {
 	}
 	r.lastEmit = now
 	r.emitLocked(Event{Kind: EventProgress})
+}
+
+// humanBytes formats a byte count for messages. Every byte count iosbackup prints
+// uses go-humanize's IEC units (KiB, MiB, GiB), so two lines never disagree on units.
+func humanBytes(n int64) string {
+	return humanize.IBytes(uint64(max(n, 0)))
 }

@@ -16,7 +16,7 @@
 #
 # Environment:
 #   BENCH_RUNS=N        runs per workload (default 3; kernels use max(N, 5))
-#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w11, w5b)
+#   BENCH_ONLY="w1 w4"  run only these workloads (w1 .. w12, w5b)
 #   BENCH_LOAD=0        leave out the "under load" rows (W4, W5, W8 run again while one
 #                       spinning process keeps a core busy: the machine of a user who is
 #                       also doing something else)
@@ -26,7 +26,7 @@ export LC_ALL=C # decimal points in $EPOCHREALTIME and awk, whatever the user's 
 
 RUNS=${BENCH_RUNS:-3}
 KRUNS=$((RUNS > 5 ? RUNS : 5))
-ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w5b w6 w7 w8 w9 w10 w11}
+ONLY=${BENCH_ONLY:-w1 w2 w3 w4 w5 w5b w6 w7 w8 w9 w10 w11 w12}
 LOAD=${BENCH_LOAD:-1}
 BENCH=.bench
 FIX=$BENCH/fixtures
@@ -1022,9 +1022,54 @@ w11() {
 	ratio_row "W11 GET 1 GiB encrypted vs cat mounted, cold" "$S MB/s" "$G MB/s" "$(calc '%.2f' "$S / $G")" ">=" 0.80
 }
 
+# ---------------------------------------------------------------- W12: restore
+
+w12() {
+	say "W12 restore of a ~200 MB backup into the simulated device over a unix socket (TLS): iosbackup restore vs idevicebackup2 restore"
+	if ! command -v idevicebackup2 > /dev/null; then
+		say "   idevicebackup2 is missing (apt-get install libimobiledevice-utils)"
+		return 1
+	fi
+	fixture restore-src -entries 5000 -big 190M -seed 9
+	local sock=$BENCH/w12-mux.sock simlog=$BENCH/w12-devicesim.log out=$BENCH/w12-out udid
+	udid=$("$BIN" info "$FIX/restore-src" | sed -n 's/^UDID: *//p')
+	# Both tools read ROOT/<UDID>; hard links make that folder without copying the blobs.
+	rm -rf "$out" && mkdir -p "$out/root"
+	run cp -al "$FIX/restore-src" "$out/root/$udid"
+	rm -f "$sock"
+	show "$SIM" --socket "$sock" --udid "$udid" --from "$FIX/restore-src" "&"
+	"$SIM" --socket "$sock" --udid "$udid" --from "$FIX/restore-src" > "$simlog" 2>&1 &
+	SIMPID=$!
+	trap 'kill "$SIMPID" 2> /dev/null || true' EXIT # this workload's subshell
+	for _ in $(seq 100); do
+		grep -q '^devicesim ready' "$simlog" && break
+		sleep 0.1
+	done
+	grep -q '^devicesim ready' "$simlog" || { say "   devicesim did not start: $(cat "$simlog")"; return 1; }
+	local ours=() theirs=() bytes files
+	for _ in $(seq "$RUNS"); do
+		timed env "USBMUXD_SOCKET_ADDRESS=unix://$sock" "$BIN" restore --yes --system --settings --remove --progress none "$out/root/$udid"
+		ours+=("$T")
+		# libusbmuxd spells a unix socket UNIX:PATH, go-ios unix://PATH.
+		timed env "USBMUXD_SOCKET_ADDRESS=UNIX:$sock" idevicebackup2 restore --system --settings --remove "$out/root"
+		theirs+=("$T")
+	done
+	bytes=$(find "$out/root/$udid" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+	files=$(find "$out/root/$udid" -type f | wc -l)
+	say "   each restore: $files files, $((bytes / 1000000)) MB (whole runs: connection, checks, transfer, the device reading what it got)"
+	local o t
+	o=$(median "${ours[@]}")
+	t=$(median "${theirs[@]}")
+	ratio_row "W12 restore MB/s vs idevicebackup2" "$(calc '%.0f MB/s' "$bytes / 1e6 / $o")" "$(calc '%.0f MB/s' "$bytes / 1e6 / $t")" \
+		"$(calc '%.2f' "$t / $o")" ">=" 1.0
+	ratio_row "W12 restore files/s vs idevicebackup2" "$(calc '%.0f files/s' "$files / $o")" "$(calc '%.0f files/s' "$files / $t")" \
+		"$(calc '%.2f' "$t / $o")" "-" "-"
+	rm -rf "$out"
+}
+
 # ---------------------------------------------------------------- run and report
 
-for w in w1 w7 w2 w3 w4 w5 w5b w6 w8 w9 w10 w11; do
+for w in w1 w7 w2 w3 w4 w5 w5b w6 w8 w9 w10 w11 w12; do
 	workload "$w"
 done
 

@@ -38,6 +38,7 @@ var completedArgs = map[string][]argKind{
 	"mount":   {argBackup, argDir},
 	"verify":  {argBackup},
 	"diff":    {argBackup, argBackup},
+	"restore": {argBackup},
 }
 
 // addCompletions attaches the argument (and --domain) completion to root's commands.

@@ -92,3 +92,27 @@ func eventToJSON(e capture.Event) eventJSON {
 func seconds(d time.Duration) float64 {
 	return float64(d.Milliseconds()) / 1000
 }
+
+// restoreEventJSON is one progress line of `restore --json`: capture's, with the bytes
+// sent to the device instead of received from it.
+type restoreEventJSON struct {
+	Kind          string    `json:"kind"`
+	Time          time.Time `json:"time"`
+	Message       string    `json:"message,omitempty"`
+	Wait          string    `json:"wait,omitempty"`
+	Percent       float64   `json:"percent"`
+	SentBytes     int64     `json:"sent_bytes"`
+	ExpectedBytes int64     `json:"expected_bytes"`
+	Files         int       `json:"files"`
+	BytesPerSec   float64   `json:"rate_bytes_per_second"`
+	ETASeconds    float64   `json:"eta_seconds"`
+	File          string    `json:"file,omitempty"`
+}
+
+func restoreEventToJSON(e capture.Event) restoreEventJSON {
+	j := eventToJSON(e)
+	return restoreEventJSON{
+		Kind: j.Kind, Time: j.Time, Message: j.Message, Wait: j.Wait, Percent: j.Percent, SentBytes: j.ReceivedBytes,
+		ExpectedBytes: j.ExpectedBytes, Files: j.Files, BytesPerSec: j.BytesPerSec, ETASeconds: j.ETASeconds, File: j.File,
+	}
+}

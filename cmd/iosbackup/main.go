@@ -54,8 +54,11 @@ func run(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "iosbackup: %v\n", err)
 	var u usageError
+	var coded codedError
 	var trouble troubleError
 	switch {
+	case errors.As(err, &coded):
+		return coded.code
 	case errors.As(err, &trouble):
 		return exitUsage
 	case errors.As(err, &u):

@@ -26,8 +26,10 @@ const plainEvery = 5 * time.Second
 const barWidth = 20
 
 type renderer struct {
-	mode     string // bar, plain, none, json
-	out      io.Writer
+	mode string // bar, plain, none, json
+	out  io.Writer
+	// sending: the bytes go to the device (restore), so JSON calls them sent_bytes.
+	sending  bool
 	lastLine time.Time
 	bar      *progressbar.ProgressBar
 }
@@ -54,6 +56,10 @@ func (r *renderer) event(e capture.Event) {
 	case "none":
 		return
 	case "json":
+		if r.sending {
+			_ = json.NewEncoder(r.out).Encode(restoreEventToJSON(e))
+			return
+		}
 		_ = json.NewEncoder(r.out).Encode(eventToJSON(e))
 		return
 	}

@@ -23,7 +23,8 @@ echo, from --password-file FILE, or from the IOSBACKUP_PASSWORD environment vari
 A derived key saved with 'iosbackup key --save' unlocks without the slow password step.
 
 Exit status: 0 ok, 1 error, 2 usage, 3 wrong password (verify and diff, as diff(1):
-0 sound or same, 1 problems or differences, 2 trouble).`,
+0 sound or same, 1 problems or differences, 2 trouble; restore adds 10-17, see
+restore --help).`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -42,6 +43,7 @@ Exit status: 0 ok, 1 error, 2 usage, 3 wrong password (verify and diff, as diff(
 		newServeCmd(),
 		newDevicesCmd(),
 		newCaptureCmd(),
+		newRestoreCmd(),
 		newSnapshotsCmd(),
 		newForgetCmd(),
 		newEncryptionCmd(),
