@@ -133,7 +133,7 @@ func runRestore(cmd *cobra.Command, arg string, f *restoreFlags) error {
 	if f.u.keyHex != "" || f.u.keyFile != "" {
 		return usageError{errors.New("restore needs the backup password itself (the device decrypts with it): --key and --key-file cannot be used")}
 	}
-	dir, err := backup.Resolve(arg, f.u.rootDir())
+	dir, err := backup.ResolveIn(arg, f.u.rootDirs())
 	if err != nil {
 		return err
 	}
