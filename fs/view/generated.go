@@ -45,6 +45,7 @@ func (g *genFile) load() {
 			return
 		}
 		g.data = buf.Bytes()
+		g.build = nil // what it rendered from (a chat's decoded messages) can go
 	})
 }
 

@@ -92,8 +92,13 @@ func (d *convDir) load() *memDir {
 		}
 		conv := export.NewConversation(d.chat, msgs, d.names)
 		conv.Name = d.name
-		b["messages.txt"] = newGenFile(d.t, d.path+"/messages.txt", d.when, conv.WriteText)
-		b["messages.html"] = newGenFile(d.t, d.path+"/messages.html", d.when, conv.WriteHTML)
+		// Both are rendered now, from the one decode: the decoded messages (several
+		// times the size of the text) are then dropped, not kept for the mount's life.
+		txt := newGenFile(d.t, d.path+"/messages.txt", d.when, conv.WriteText)
+		html := newGenFile(d.t, d.path+"/messages.html", d.when, conv.WriteHTML)
+		txt.load()
+		html.load()
+		b["messages.txt"], b["messages.html"] = txt, html
 		if att := d.attachments(conv); len(att) > 0 {
 			b["attachments"] = att.dir(d.t, d.path+"/attachments", d.when)
 		}
