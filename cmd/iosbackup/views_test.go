@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -438,5 +439,60 @@ func TestViewsServedOverDAV(t *testing.T) {
 		if !bytes.Equal(got, exp.Bytes()) {
 			t.Errorf("served %s/messages.txt differs from the export's:\n%s\nwant:\n%s", name, got, exp.Bytes())
 		}
+	}
+}
+
+// TestViewsSkipDamagedMessage: a message row whose date is not a number is left out of
+// its conversation (counted in the log), and every conversation is still shown.
+func TestViewsSkipDamagedMessage(t *testing.T) {
+	truth := genViewsBackup(t, gen.Options{Seed: 9, Format: gen.FormatDB, ProductVersion: "16.7"})
+	// Damage our own generated copy's sms.db blob in place.
+	id := truth.Lookup(sms.Domain, sms.Path).ID().String()
+	raw, err := sql.Open("sqlite", filepath.Join(truth.Dir, id[:2], id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var damaged gen.Message
+	for _, m := range truth.Messages {
+		if m.Shown != "" && !strings.ContainsRune(m.Shown, '\uFFFC') && m.ReactionType == 0 {
+			damaged = m
+			break
+		}
+	}
+	if _, err := raw.Exec(`UPDATE message SET date = 'not a date' WHERE ROWID = ?`, damaged.RowID); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	m := mountViews(t, truth.Dir)
+	want := expectedConversations(t, m.b) // the export's reader skips the row as well
+	listed, err := os.ReadDir(m.path("messages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != len(want) || len(want) < 2 {
+		t.Errorf("messages/ lists %d conversations, want %d", len(listed), len(want))
+	}
+	found := false
+	for name, conv := range want {
+		got, err := os.ReadFile(m.path("messages/" + name + "/messages.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.Chat.ID == damaged.ChatID {
+			found = true
+			if strings.Contains(string(got), damaged.Shown) {
+				t.Errorf("%s shows the damaged message %q", name, damaged.Shown)
+			}
+			if len(got) == 0 {
+				t.Errorf("%s is empty: the whole conversation was dropped", name)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no conversation for chat %d", damaged.ChatID)
+	}
+	if !strings.Contains(m.logs.String(), ": 1 damaged messages skipped") {
+		t.Errorf("the log does not count the damaged message:\n%s", m.logs.String())
 	}
 }

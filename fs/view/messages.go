@@ -90,6 +90,10 @@ func (d *convDir) load() *memDir {
 			d.dir = b.dir(d.t, d.path, d.when)
 			return
 		}
+		if n := d.chat.Messages - len(msgs); n > 0 {
+			// Chats counts every row; the reader skips the ones it cannot read.
+			d.t.c.log.Printf("iosbackup: %s: %s: %d damaged messages skipped", d.t.src.Name(), d.path, n)
+		}
 		conv := export.NewConversation(d.chat, msgs, d.names)
 		conv.Name = d.name
 		// Both are rendered now, from the one decode: the decoded messages (several
