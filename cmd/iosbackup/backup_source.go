@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"iosbackup/artifacts/calls"
 	"iosbackup/artifacts/contacts"
 	"iosbackup/artifacts/photos"
 	"iosbackup/artifacts/sms"
-	"os"
-
 	"iosbackup/backup"
 	"iosbackup/fs/view"
 	"iosbackup/manifest"
