@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 
+	"iosbackup/artifacts/calls"
+	"iosbackup/artifacts/contacts"
+	"iosbackup/artifacts/photos"
+	"iosbackup/artifacts/sms"
 	"iosbackup/backup"
 	"iosbackup/fs/view"
 	"iosbackup/manifest"
@@ -56,4 +61,26 @@ func (s backupSource) Identity() string {
 		id += "\x00" + s.b.Status.UUID
 	}
 	return id
+}
+
+// The databases the data views (messages/, contacts/, calls/, photos/by-date) read,
+// opened through the backup's decrypting reader: view itself never sees a backup.
+var _ view.Data = backupSource{}
+
+func (s backupSource) Messages() (view.Messages, error) {
+	db, err := sms.Open(context.Background(), s.b)
+	if err != nil {
+		return nil, err // a nil *sms.DB must not become a non-nil view.Messages
+	}
+	return db, nil
+}
+
+func (s backupSource) Contacts() (*contacts.Result, error) {
+	return contacts.Read(context.Background(), s.b)
+}
+
+func (s backupSource) Calls() (*calls.Result, error) { return calls.Read(context.Background(), s.b) }
+
+func (s backupSource) Photos() (*photos.Result, error) {
+	return photos.Read(context.Background(), s.b)
 }

@@ -44,7 +44,10 @@ func newMountCmd() *cobra.Command {
   MOUNTPOINT/domains/<Domain>/<path>   every domain, as in the manifest
   MOUNTPOINT/device/var/mobile/...     real device paths, domains merged
   MOUNTPOINT/apps/<App name>/          data/, groups/<id>/, plugins/<id>/ of each app
-  MOUNTPOINT/photos/                   the camera roll: 100APPLE/IMG_0001.HEIC ...
+  MOUNTPOINT/photos/                   the camera roll: 100APPLE/IMG_0001.HEIC ...,
+                                       by-date/YYYY/YYYY-MM-DD/, albums/<album>/
+  MOUNTPOINT/messages/<conversation>/  messages.txt, messages.html, attachments/
+  MOUNTPOINT/contacts/                 <Full Name>.vcf, all.vcf;  calls/calls.csv
 
 Given a folder of backups (or nothing: the default root), every backup in it gets a
 folder named by device and date, so 'diff -r' compares two of them. An encrypted backup

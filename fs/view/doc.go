@@ -14,6 +14,22 @@
 //	apps/<App name>/groups/<id>/      AppDomainGroup-<id> of the app
 //	apps/<App name>/plugins/<id>/     AppDomainPlugin-<id> of the app
 //	photos/100APPLE/IMG_0001.HEIC     CameraRollDomain Media/DCIM
+//	photos/by-date/YYYY/YYYY-MM-DD/   the same files, by Photos.sqlite's creation date
+//	photos/albums/<album>/            the same files, by album
+//	messages/<conversation>/          messages.txt, messages.html, attachments/
+//	contacts/<Full Name>.vcf          and all.vcf (vCard 4.0)
+//	calls/calls.csv
+//
+// The last five come from the backup's databases, read through the Source's optional
+// Data (the artifacts readers need the backup's decrypting opener, which view does not
+// know): on the first access of the backup's folder, never when the tree is built. A
+// database missing or unreadable leaves its view out and is logged once. Generated
+// files are rendered by the export's renderers on their first stat or open (the size
+// must be exact) and kept; listing messages/ reads only the chats. A camera-roll
+// original shows its photo's creation date as mtime in every view (one inode has one
+// set of attributes). Attachments and photos placed by date are the backup's own
+// files: the same inode as under domains/ (their st_nlink does not count these extra
+// places).
 //
 // With several backups, each gets a folder named by Source.Name() holding these views;
 // one that could not be opened holds only README.txt saying why.
@@ -52,5 +68,6 @@
 // Nothing is built per entry up front: lookups and listings are answered from
 // manifest.Index (binary searches over its sorted children), and a Node is made only
 // for a name that is looked up or listed. Each view is built in the file named after
-// it (domains.go, device.go, apps.go, photos.go; history.go: latest/ and history/).
+// it (domains.go, device.go, apps.go, photos.go, photos_dates.go, messages.go, contacts.go,
+// calls.go; history.go: latest/ and history/).
 package view

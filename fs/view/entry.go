@@ -126,6 +126,11 @@ func (f *fileNode) Attr() Attr {
 		a.Nlink = 2
 	}
 	a.Size = f.t.size(f.idx)
+	if m := f.t.created.Load(); m != nil {
+		if when, ok := (*m)[f.idx]; ok {
+			a.MTime = when
+		}
+	}
 	return a
 }
 

@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"log"
+	"slices"
 	"strings"
 )
 
@@ -154,4 +155,13 @@ func backupFolder(d *virtualDir, c *common, b Backup, name string, t *tree) {
 	names := []string{"apps", "device", "domains", "photos"}
 	*d = virtualDir{c: c, ino: t.dirIno(""), names: names, when: t.when,
 		make: func(i int) Node { return views[names[i]]() }}
+	d.lazy = &lazyNames{links: uint32(2 + len(names) + t.candidateViews()), fill: func() {
+		data := t.loadData()
+		for name, n := range data.views {
+			views[name] = func() Node { return n }
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		d.names = names
+	}}
 }

@@ -57,6 +57,11 @@ type tree struct {
 	sizeSlots chan struct{}
 	warming   sync.Map // int32 -> chan struct{}
 
+	// data are the views read from the backup's databases (dataviews.go); created
+	// maps a camera-roll original to its photo's creation date, its mtime everywhere.
+	data    dataViews
+	created atomic.Pointer[map[int32]int64]
+
 	// blobs, when set, numbers files by the stored blob they read (history.go).
 	blobs *blobInos
 }
