@@ -98,6 +98,11 @@ demo_mount() {
   if command -v sqlite3 >/dev/null; then
     run sqlite3 "$MP/device/var/mobile/Library/SMS/sms.db" "$SMSQUERY"
   fi
+  # The same data, readable: conversations, contacts and calls as files, photos by date.
+  run ls "$MP/messages" "$MP/contacts" "$MP/calls"
+  run head -n 5 "$MP/messages/Alice Martin/messages.txt"
+  run grep -m 3 -E '^(FN|TEL|EMAIL)' "$MP/contacts/Alice Martin.vcf"
+  run ls -l "$MP/photos/by-date/2022"
   run touch "$MP/domains/HomeDomain/new-file" || true # read-only: refused
   run "$BIN" unmount "$MP"
   trap - EXIT
