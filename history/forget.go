@@ -35,7 +35,8 @@ func (p Policy) Apply(snaps []Snapshot, loc *time.Location) []Decision {
 	for i, s := range snaps {
 		out[i] = Decision{Snapshot: s, Keep: p.Empty()}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	// Newest first; two snapshots of the same second are told apart by their names.
+	sort.SliceStable(out, func(i, j int) bool { return out[j].Before(out[i].Snapshot) })
 	if p.Empty() {
 		return out
 	}

@@ -221,3 +221,21 @@ func TestSymlinkedHistoryRefused(t *testing.T) {
 		t.Fatalf("the symlink's target changed: %v", ents)
 	}
 }
+
+// Two snapshots taken in the same second (T, then T~2, ..., T~10): the policy's "last"
+// is the one whose name says it came later, and List orders them so.
+func TestSameSecondSnapshotsOrderedByName(t *testing.T) {
+	at := time.Date(2026, 12, 1, 14, 59, 29, 0, time.UTC)
+	base := at.Format(time.RFC3339)
+	var snaps []Snapshot
+	for _, name := range []string{base + "~10", base, base + "~2"} {
+		snaps = append(snaps, Snapshot{Dir: name, Name: name, Time: at})
+	}
+	ds := Policy{Last: 1}.Apply(snaps, time.UTC)
+	if len(ds) != 3 || ds[0].Name != base+"~10" || !ds[0].Keep || ds[1].Keep || ds[2].Keep {
+		t.Fatalf("decisions: %+v", ds)
+	}
+	if ds[1].Name != base+"~2" || ds[2].Name != base {
+		t.Fatalf("order: %s, %s, %s", ds[0].Name, ds[1].Name, ds[2].Name)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,13 +63,33 @@ func List(live string) ([]Snapshot, error) {
 		}
 		out = append(out, Snapshot{Dir: d, Name: e.Name(), Time: t})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Time.Equal(out[j].Time) {
-			return out[i].Time.Before(out[j].Time)
-		}
-		return out[i].Name < out[j].Name
-	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out, nil
+}
+
+// Before says whether s was taken before o: by time, then, for two of the same second,
+// by the "~N" a later one's name carries (T, T~2, ..., T~10: numbers, not text).
+func (s Snapshot) Before(o Snapshot) bool {
+	if !s.Time.Equal(o.Time) {
+		return s.Time.Before(o.Time)
+	}
+	if a, b := nameSeq(s.Name), nameSeq(o.Name); a != b {
+		return a < b
+	}
+	return s.Name < o.Name
+}
+
+// nameSeq is the N of a "~N" name, 1 for a name without one.
+func nameSeq(name string) int {
+	_, n, ok := strings.Cut(name, "~")
+	if !ok {
+		return 1
+	}
+	v, err := strconv.Atoi(n)
+	if err != nil {
+		return 1
+	}
+	return v
 }
 
 // parseName reads a snapshot folder name: an RFC 3339 time, possibly followed by
