@@ -42,15 +42,35 @@ var (
 
 func (d *dir) viewNode() view.Node { return d.v }
 
+// Lookup answers a name the kernel has no attributes for. The first file of a folder
+// whose size is not known yet has the sizes of all its neighbours looked up, in
+// parallel (view.Dir.Prefetch): ls -l and du stat them next, and a listing leaves its
+// files' attributes to these lookups (see dirHandle.Lookup).
 func (d *dir) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return lookupIn(ctx, d.c, d.EmbeddedInode(), d.v.Lookup(name), out)
+	return lookupIn(ctx, d.c, d.EmbeddedInode(), d.child(name), out)
+}
+
+// child is the child called name (nil if none), its folder's sizes warmed if its own
+// is not known yet.
+func (d *dir) child(name string) view.Node {
+	n := d.v.Lookup(name)
+	if sizeDeferred(n) {
+		d.v.Prefetch()
+	}
+	return n
+}
+
+// sizeDeferred says whether n is a file whose size is not known yet: its attributes
+// would cost a look-up (a read of its blob's last block when encrypted).
+func sizeDeferred(n view.Node) bool {
+	k, ok := n.(view.SizeKnower)
+	return ok && !k.SizeKnown()
 }
 
 // OpendirHandle returns a handle that lists the folder lazily and answers READDIRPLUS
 // lookups without searching again. Listings never change, so the kernel may cache
-// them. The sizes its files' attributes need are looked up now, in parallel.
+// them. No size is looked up here: a walk that only lists (find) needs none.
 func (d *dir) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	d.v.Prefetch()
 	return &dirHandle{dir: d, cur: d.v.List()}, gofuse.FOPEN_CACHE_DIR | gofuse.FOPEN_KEEP_CACHE, 0
 }
 
@@ -132,14 +152,34 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	return 0
 }
 
-// Lookup is called by READDIRPLUS for the entry just produced: answer it without a search.
+// Lookup is called by READDIRPLUS for the entry just produced: answer it without a
+// search. A file whose size is not known yet gets a bare entry (errDeferred: go-fuse
+// sends node ID 0, which the kernel takes as "no attributes", not as ENOENT) so that
+// a listing reads no blob: find asks for no size, and a tool that stats the file
+// makes the kernel send a LOOKUP, which looks the folder's sizes up in parallel
+// (dir.Lookup). Sizes stay exact whenever they are reported.
+//
+// Measured on a generated 100,000-entry backup (genbackup -entries 100000
+// -omit-filler-blobs; the counts are from --debug, the syscalls from strace -c -f of
+// the mount process), one cold find of domains/ (7,365 folders, ~100,000 files):
+// before, 14,386 READDIRPLUS and a size look-up per file (108,341 newfstatat and
+// 92,996 openat by the mount); after, 0 size look-ups. The kernel's adaptive mode
+// (CAP_READDIRPLUS_AUTO) changed nothing there: it sends READDIRPLUS for the first
+// chunk of every folder, which held all of each folder's entries.
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	c := h.last
 	h.last = nil
 	if c == nil || name != h.lastName {
 		c = h.dir.v.Lookup(name)
 	}
+	if sizeDeferred(c) {
+		return nil, errDeferred
+	}
 	return lookupIn(ctx, h.dir.c, h.dir.EmbeddedInode(), c, out)
 }
+
+// errDeferred is what dirHandle.Lookup returns for an entry it leaves without
+// attributes; any error makes go-fuse send the bare entry.
+const errDeferred = syscall.EAGAIN
 
 func (h *dirHandle) Releasedir(ctx context.Context, releaseFlags uint32) {}

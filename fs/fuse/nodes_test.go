@@ -351,9 +351,11 @@ func TestDirHandleSeekAndLookup(t *testing.T) {
 
 const timeHour = time.Hour
 
-// Opening a folder looks up the sizes of its files and, in the background, those of its
-// subfolders' files, each once: the attributes a listing then asks for cost nothing more.
-func TestOpendirWarmsSizes(t *testing.T) {
+// Opening and listing a folder looks up no size (find needs none): the files' entries
+// go out without attributes. The first file looked up has the sizes of its folder's
+// files and, in the background, those of its subfolders' files looked up, each once:
+// the attributes a listing then asks for cost nothing more.
+func TestListingDefersSizes(t *testing.T) {
 	src := newFixture("b")
 	root, _ := newTestRoot(t, view.Options{}, view.Backup{Source: src})
 	const lib0 = "Library/"
@@ -368,16 +370,58 @@ func TestOpendirWarmsSizes(t *testing.T) {
 		t.Fatalf("fixture has %d files under HomeDomain/%s, want a few at two depths", len(want), lib0)
 	}
 	lib := mustResolve(t, root, "domains/HomeDomain/Library").(*dir)
-	for range 2 { // the second open finds everything cached
-		if _, _, errno := lib.OpendirHandle(context.Background(), 0); errno != 0 {
+	for range 2 {
+		fh, _, errno := lib.OpendirHandle(context.Background(), 0)
+		if errno != 0 {
 			t.Fatalf("opendir: %v", errno)
 		}
+		h := fh.(*dirHandle)
+		files := 0
+		for {
+			de, errno := h.Readdirent(context.Background())
+			if errno != 0 {
+				t.Fatalf("readdir: %v", errno)
+			}
+			if de == nil {
+				break
+			}
+			if de.Name == "." || de.Name == ".." {
+				continue
+			}
+			if de.Mode != gofuse.S_IFREG {
+				continue // would make an inode, which needs a mounted server
+			}
+			files++
+			var out gofuse.EntryOut
+			if _, errno := h.Lookup(context.Background(), de.Name, &out); errno != errDeferred {
+				t.Errorf("READDIRPLUS entry of file %s: errno %v, want the bare entry (%v)", de.Name, errno, errDeferred)
+			}
+		}
+		if files == 0 {
+			t.Fatal("listing of HomeDomain/Library shows no file")
+		}
+	}
+	if got := src.sizes.Load(); got != 0 {
+		t.Fatalf("FileSize called %d times by listing the folder, want 0", got)
+	}
+	first := ""
+	for _, f := range want {
+		if rest := strings.TrimPrefix(f.path, lib0); !strings.Contains(rest, "/") {
+			first = rest
+			break
+		}
+	}
+	if first == "" {
+		t.Fatalf("fixture has no file directly in HomeDomain/%s", lib0)
+	}
+	if lib.child(first) == nil { // what LOOKUP finds, before it makes the inode
+		t.Fatalf("lookup %s: not found", first)
 	}
 	for i := 0; src.sizes.Load() < int64(len(want)) && i < 500; i++ {
 		time.Sleep(10 * time.Millisecond) // the subfolders are warmed in the background
 	}
 	if got := src.sizes.Load(); got != int64(len(want)) {
-		t.Fatalf("FileSize called %d times after opening the folder, want %d (once per file)", got, len(want))
+		t.Fatalf("FileSize called %d times after the first lookup, want %d (once per file)", got, len(want))
 	}
 	for _, f := range want {
 		n := resolvePath(t, root, "domains/HomeDomain/"+f.path)

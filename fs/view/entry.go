@@ -136,6 +136,9 @@ func (f *fileNode) Attr() Attr {
 
 func (f *fileNode) XAttrs() map[string][]byte { return f.t.ix.Entry(f.idx).XAttrs() }
 
+// SizeKnown says whether Attr can answer without looking the size up (see SizeKnower).
+func (f *fileNode) SizeKnown() bool { return f.t.sizes[f.idx].Load() != 0 }
+
 // Open gives each caller its own reader, so concurrent readers never share a lock.
 func (f *fileNode) Open() (Reader, error) {
 	f.t.size(f.idx) // so that a size failure is known before the first read

@@ -64,6 +64,12 @@ type File interface {
 	Open() (Reader, error)
 }
 
+// SizeKnower is implemented by files whose size may cost a look-up: SizeKnown says
+// whether Attr would answer from memory. Files without it know their size.
+type SizeKnower interface {
+	SizeKnown() bool
+}
+
 // Reader reads an open file at any offset, from many goroutines at once.
 type Reader interface {
 	io.ReaderAt
