@@ -165,7 +165,11 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 // before, 14,386 READDIRPLUS and a size look-up per file (108,341 newfstatat and
 // 92,996 openat by the mount); after, 0 size look-ups. The kernel's adaptive mode
 // (CAP_READDIRPLUS_AUTO) changed nothing there: it sends READDIRPLUS for the first
-// chunk of every folder, which held all of each folder's entries.
+// chunk of every folder, which held all of each folder's entries. A bare entry also
+// makes no go-fuse inode: find over the whole mount (240,842 names) took the mount's
+// VmRSS from 46 MB at ready to 255 MB (106 MB after echo 2 > drop_caches) and 4.2 s of
+// its CPU; now to 80 MB (46 MB after drop_caches) and 1.5 s. The cost: a cold ls -lR
+// sends a LOOKUP for the files of folders not warmed yet (37,662 for ~100,000 files).
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *gofuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	c := h.last
 	h.last = nil
