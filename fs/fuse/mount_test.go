@@ -520,3 +520,37 @@ func TestLeakCheckCountsOnlyOurMounts(t *testing.T) {
 		t.Errorf("leftoverMounts does not list %s, a recorded mount still mounted", dir)
 	}
 }
+
+// find walks the whole mount without one size look-up (listings send files without
+// attributes); stat through the same mount then reports every file's exact size.
+func TestMountFindReadsNoSize(t *testing.T) {
+	src := newFixture("b") // find: findutils, essential in Debian
+	m := mountRoot(t, view.Options{}, view.Backup{Source: src})
+	out := mustRun(t, "find", m.dir)
+	if got := src.sizes.Load(); got != 0 {
+		t.Errorf("find made %d FileSize calls, want 0", got)
+	}
+	checked := 0
+	for _, f := range fixtureEntries() {
+		if f.kind != manifest.KindFile || f.domain != "HomeDomain" || len(filepath.Base(f.path)) > view.MaxNameLen {
+			continue // a name longer than the kernel allows is not listed
+		}
+		p := m.path("domains/HomeDomain/" + f.path)
+		if !strings.Contains(out, p+"\n") {
+			t.Errorf("find did not list %s", p)
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Errorf("stat after find: %v", err)
+			continue
+		}
+		if fi.Size() != int64(len(f.data)) {
+			t.Errorf("%s: size %d after find, want %d", f.path, fi.Size(), len(f.data))
+		}
+		checked++
+	}
+	if checked < 4 {
+		t.Fatalf("checked %d HomeDomain files, want the fixture's few", checked)
+	}
+}
