@@ -20,6 +20,7 @@ import (
 	"time"
 
 	gofuse "github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 
 	"iosbackup/fs/view"
 	"iosbackup/internal/testenv"
@@ -253,6 +254,17 @@ func TestMountFixture(t *testing.T) {
 	out := mustRun(t, "getfattr", "-d", m.path(views[1]))
 	if !strings.Contains(out, `user.com.apple.quarantine="q"`) || !strings.Contains(out, `user.com.apple.metadata:kMDItemWhereFroms="where"`) {
 		t.Errorf("getfattr -d: %q", out)
+	}
+	// Namespaces the mount never has are not supported (tools stop asking), not
+	// merely empty; the user.* attributes stay readable after that.
+	for _, name := range []string{"security.selinux", "trusted.x"} {
+		var buf [64]byte
+		if _, err := unix.Lgetxattr(m.path(views[1]), name, buf[:]); !errors.Is(err, syscall.ENOTSUP) {
+			t.Errorf("lgetxattr %s: %v, want %v", name, err, syscall.ENOTSUP)
+		}
+	}
+	if out := mustRun(t, "getfattr", "-n", "user.com.apple.quarantine", m.path(views[1])); !strings.Contains(out, `user.com.apple.quarantine="q"`) {
+		t.Errorf("getfattr -n after unsupported names: %q", out)
 	}
 
 	// Missing blob: listed empty, EIO, one log line.

@@ -127,9 +127,15 @@ func TestXAttrs(t *testing.T) {
 	if _, errno := n.Getxattr(ctx, xattrPrefix+"nope", buf); errno != errNoAttr {
 		t.Errorf("absent attribute: %v, want %v", errno, errNoAttr)
 	}
+	apps := mustResolve(t, root, "apps")
 	if xattrPrefix != "" {
-		if _, errno := n.Getxattr(ctx, "com.apple.quarantine", buf); errno != errNoAttr {
-			t.Errorf("unprefixed name answered: %v", errno)
+		for _, other := range []string{"com.apple.quarantine", "security.selinux", "system.posix_acl_access", "trusted.x"} {
+			if _, errno := n.Getxattr(ctx, other, buf); errno != errNoNamespace {
+				t.Errorf("name %s outside %s: %v, want %v", other, xattrPrefix, errno, errNoNamespace)
+			}
+			if _, errno := apps.(*dir).Getxattr(ctx, other, buf); errno != errNoNamespace {
+				t.Errorf("virtual folder, name %s outside %s: %v, want %v", other, xattrPrefix, errno, errNoNamespace)
+			}
 		}
 	}
 	list := xattrPrefix + "com.apple.metadata:kMDItemWhereFroms\x00" + xattrPrefix + "com.apple.quarantine\x00"
@@ -146,7 +152,6 @@ func TestXAttrs(t *testing.T) {
 	if sz, errno := other.Listxattr(ctx, buf); sz != 0 || errno != 0 {
 		t.Errorf("no xattrs: list %d, %v", sz, errno)
 	}
-	apps := mustResolve(t, root, "apps")
 	if _, errno := apps.(*dir).Getxattr(ctx, name, buf); errno != errNoAttr {
 		t.Errorf("virtual folder: %v", errno)
 	}
