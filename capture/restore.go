@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"iosbackup/backup"
+	"iosbackup/manifest"
 )
 
 // Errors of a restore, testable with errors.Is. DeviceError maps the device's codes
@@ -120,7 +121,7 @@ func Restore(ctx context.Context, opts RestoreOptions) (res *RestoreResult, err 
 	plan.DeviceUDID = l.dev.udid
 	plan.DeviceName, _ = vals.all["DeviceName"].(string)
 	plan.DeviceVersion, _ = vals.all["ProductVersion"].(string)
-	if plan.BackupVersion != "" && plan.DeviceVersion != "" && versionLess(plan.DeviceVersion, plan.BackupVersion) {
+	if plan.BackupVersion != "" && plan.DeviceVersion != "" && manifest.IOSVersionLess(plan.DeviceVersion, plan.BackupVersion) {
 		return nil, fmt.Errorf("%w: the backup is from iOS %s, device %s runs iOS %s", ErrOlderDevice, plan.BackupVersion, plan.DeviceUDID, plan.DeviceVersion)
 	}
 	if err := checkSource(plan, opts.Source); err != nil {
@@ -292,37 +293,4 @@ func restoreFinalError(d map[string]any, failed []string) error {
 		}
 	}
 	return err
-}
-
-// versionLess compares dotted versions numerically ("9.3.5" < "10.0").
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
-func versionParts(v string) []int {
-	var out []int
-	for _, p := range strings.Split(v, ".") {
-		n := 0
-		for _, c := range p {
-			if c < '0' || c > '9' || n > 1e6 {
-				break
-			}
-			n = n*10 + int(c-'0')
-		}
-		out = append(out, n)
-	}
-	return out
 }

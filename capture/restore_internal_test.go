@@ -98,33 +98,6 @@ func FuzzAFCReply(f *testing.F) {
 	})
 }
 
-func TestVersionLess(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		less bool
-	}{
-		{"9.3.5", "10.0", true}, {"10.0", "9.3.5", false}, {"17.5", "17.5.1", true}, {"17.5.1", "17.5", false},
-		{"17.5", "17.5.0", false}, {"14.8", "14.8", false}, {"16", "16.0.1", true}, {"18.0b2", "18.0", false},
-	} {
-		if got := versionLess(c.a, c.b); got != c.less {
-			t.Errorf("versionLess(%q, %q) = %v, want %v", c.a, c.b, got, c.less)
-		}
-	}
-}
-
-func FuzzVersionLess(f *testing.F) {
-	f.Add("17.5.1", "9.3")
-	f.Add("..", "1.")
-	f.Fuzz(func(t *testing.T, a, b string) {
-		if versionLess(a, b) && versionLess(b, a) {
-			t.Fatalf("%q and %q are each less than the other", a, b)
-		}
-		if versionLess(a, a) {
-			t.Fatalf("%q less than itself", a)
-		}
-	})
-}
-
 // The device's restore errors read as what to do, and match the errors a caller
 // tests; 205 names the files the host could not send.
 func TestRestoreDeviceErrors(t *testing.T) {

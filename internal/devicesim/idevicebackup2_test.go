@@ -249,7 +249,7 @@ func TestIdevicebackup2Backup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := genTruth(t, "backup-"+tc.name, tc.opt)
-			if tc.name == "mbdb" && iosMajor(tr.ProductVersion) >= 10 {
+			if tc.name == "mbdb" && manifest.IOSMajor(tr.ProductVersion) >= 10 {
 				t.Fatalf("the mbdb backup claims iOS %s", tr.ProductVersion)
 			}
 			sim := startTestSim(t, tr.Dir, Config{ServiceSSL: true})

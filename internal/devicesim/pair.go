@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"howett.net/plist"
+
+	"iosbackup/manifest"
 )
 
 // identity holds the device's TLS identity and a matching host identity.
@@ -151,7 +153,7 @@ func (s *Sim) pair(req, resp map[string]any) {
 // newer devices keep Go's defaults (TLS 1.2 and 1.3).
 func (s *Sim) serverTLS() *tls.Config {
 	conf := &tls.Config{Certificates: []tls.Certificate{s.id.deviceCert}}
-	if iosMajor(s.productVersion()) < 10 {
+	if manifest.IOSMajor(s.productVersion()) < 10 {
 		conf.MinVersion, conf.MaxVersion = tls.VersionTLS10, tls.VersionTLS12
 		conf.CipherSuites = legacySuites
 	}
@@ -166,19 +168,4 @@ var legacySuites = []uint16{
 	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
 	tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
-}
-
-// iosMajor is the major number of a version such as "9.3.5"; 0 when unreadable.
-func iosMajor(v string) int {
-	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-		if n > 1000 {
-			return 0
-		}
-	}
-	return n
 }

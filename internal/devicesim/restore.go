@@ -133,7 +133,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 	if err != nil {
 		return fail(1, err.Error())
 	}
-	if v := backupVersion(staging, mp); v != "" && versionLess(s.productVersion(), v) {
+	if v := backupVersion(staging, mp); v != "" && manifest.IOSVersionLess(s.productVersion(), v) {
 		return fail(errTooNew, fmt.Sprintf("This backup is from iOS %s, newer than the iOS %s on this device", v, s.productVersion()))
 	}
 	if _, ok := got[srcID+"/"+manifestName]; !ok {
@@ -231,7 +231,7 @@ func (s *Sim) restore(d *dl, req map[string]any) error {
 // folder: the device's own generation's when the backup has both.
 func (s *Sim) manifestFor(d *dl, srcID string) string {
 	own, other := "Manifest.db", "Manifest.mbdb"
-	if iosMajor(s.productVersion()) < 10 {
+	if manifest.IOSMajor(s.productVersion()) < 10 {
 		own, other = other, own
 	}
 	val, err := d.request("DLContentsOfDirectory", srcID)
@@ -264,43 +264,6 @@ func backupVersion(dir string, mp *manifest.ManifestPlist) string {
 	}
 	v, _ := readInfo(dir)["Product Version"].(string)
 	return v
-}
-
-// versionLess compares dotted versions numerically ("9.3.5" < "10.0").
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
-}
-
-func versionParts(v string) []int {
-	var out []int
-	n, digits := 0, false
-	for _, c := range v + "." {
-		switch {
-		case c >= '0' && c <= '9' && n < 1e6:
-			n, digits = n*10+int(c-'0'), true
-		case c == '.':
-			if digits {
-				out = append(out, n)
-			}
-			n, digits = 0, false
-		default:
-			return out
-		}
-	}
-	return out
 }
 
 // passwordOpens reports whether password unlocks the keybag, as MKBKeyBagUnlock does

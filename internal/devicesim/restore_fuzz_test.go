@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"howett.net/plist"
+
+	"iosbackup/manifest"
 )
 
 // FuzzVersionLess: dotted versions from hosts' plists never panic, and the order is
@@ -20,10 +22,10 @@ func FuzzVersionLess(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		if versionLess(a, b) && versionLess(b, a) {
+		if manifest.IOSVersionLess(a, b) && manifest.IOSVersionLess(b, a) {
 			t.Fatalf("%q < %q and %q < %q", a, b, b, a)
 		}
-		_ = iosMajor(a)
+		_ = manifest.IOSMajor(a)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"howett.net/plist"
 
 	"iosbackup/internal/gen"
+	"iosbackup/manifest"
 )
 
 // sessionHandshake opens a lockdown session on the simulator and runs a TLS
@@ -84,7 +85,7 @@ func TestGoIOSReachesIOS9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iosMajor(tr.ProductVersion) >= 10 {
+	if manifest.IOSMajor(tr.ProductVersion) >= 10 {
 		t.Fatalf("the mbdb backup claims iOS %s", tr.ProductVersion)
 	}
 	s := startTestSim(t, src, Config{})
