@@ -17,43 +17,10 @@ import (
 
 	"golang.org/x/net/html"
 
+	"iosbackup/artifacts/internal/gentest"
 	"iosbackup/artifacts/internal/sqlitex"
-	"iosbackup/backup"
 	"iosbackup/internal/gen"
 )
-
-const password = "export-test"
-
-var versions = []struct {
-	name      string
-	format    gen.Format
-	version   string
-	encrypted bool
-}{
-	{"iOS9", gen.FormatMBDB, "9.3.5", false},
-	{"iOS12", gen.FormatDB, "12.5.7", true},
-	{"iOS14", gen.FormatDB, "14.8", false},
-	{"iOS16", gen.FormatDB, "16.7.2", true},
-	{"iOS17", gen.FormatDB, "17.5.1", false},
-	{"iOS18", gen.FormatDB, "18.1", false},
-}
-
-func generated(t *testing.T, format gen.Format, version string, encrypted bool) (*gen.Truth, *backup.Backup) {
-	t.Helper()
-	opt := gen.Options{Seed: 11, Format: format, ProductVersion: version, Encrypted: encrypted}
-	if encrypted {
-		opt.Password, opt.SHA256Rounds, opt.SHA1Rounds = password, 1000, 10
-	}
-	truth, err := gen.Generate(filepath.Join(t.TempDir(), "backup"), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := backup.Open(truth.Dir, backup.Options{Password: func() ([]byte, error) { return []byte(password), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return truth, b
-}
 
 // folderOf is the conversation folder the export must make for a chat of the truth:
 // the group's name, else its members' handles (no address book names here).
@@ -65,9 +32,9 @@ func folderOf(c gen.Chat) string {
 }
 
 func TestExportMessagesMatchTruth(t *testing.T) {
-	for _, v := range versions {
-		t.Run(v.name, func(t *testing.T) {
-			truth, b := generated(t, v.format, v.version, v.encrypted)
+	for _, v := range gentest.Versions {
+		t.Run(v.Name, func(t *testing.T) {
+			truth, b := gentest.Generate(t, v)
 			dest := filepath.Join(t.TempDir(), "out")
 			var calls int
 			st, err := Messages(context.Background(), b, dest, Options{Formats: []string{"txt", "html", "json"},
@@ -293,7 +260,7 @@ func checkHTML(t *testing.T, truth *gen.Truth, dir string, want []gen.Message) {
 }
 
 func TestExportMessagesFilters(t *testing.T) {
-	truth, b := generated(t, gen.FormatDB, "17.5.1", false)
+	truth, b := gentest.Generate(t, gentest.Named("iOS17"))
 	ctx := context.Background()
 	// --conversation by display name: only that folder.
 	dest := filepath.Join(t.TempDir(), "out")
@@ -342,7 +309,7 @@ func TestExportMessagesFilters(t *testing.T) {
 
 // DEST may hold a symlink planted to lead outside: the export must not follow it.
 func TestExportMessagesStaysInDest(t *testing.T) {
-	_, b := generated(t, gen.FormatDB, "14.8", false)
+	_, b := gentest.Generate(t, gentest.Named("iOS14"))
 	dest := t.TempDir()
 	outside := t.TempDir()
 	if err := os.Symlink(outside, filepath.Join(dest, "messages")); err != nil {

@@ -9,49 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"iosbackup/artifacts/internal/gentest"
 	"iosbackup/artifacts/internal/sqlitex"
 	"iosbackup/backup"
 	"iosbackup/internal/gen"
 )
 
-const password = "artifacts-test"
-
-// versions are the iOS releases whose sms.db schemas the generator writes.
-var versions = []struct {
-	name      string
-	format    gen.Format
-	version   string
-	encrypted bool
-}{
-	{"iOS9", gen.FormatMBDB, "9.3.5", false},
-	{"iOS12", gen.FormatDB, "12.5.7", false},
-	{"iOS14", gen.FormatDB, "14.8", true},
-	{"iOS16", gen.FormatDB, "16.7.2", false},
-	{"iOS17", gen.FormatDB, "17.5.1", true},
-	{"iOS18", gen.FormatDB, "18.1", false},
-}
-
-func generated(t *testing.T, format gen.Format, version string, encrypted bool) (*gen.Truth, *backup.Backup) {
-	t.Helper()
-	opt := gen.Options{Seed: 7, Format: format, ProductVersion: version, Encrypted: encrypted}
-	if encrypted {
-		opt.Password, opt.SHA256Rounds, opt.SHA1Rounds = password, 1000, 10
-	}
-	truth, err := gen.Generate(filepath.Join(t.TempDir(), "backup"), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := backup.Open(truth.Dir, backup.Options{Password: func() ([]byte, error) { return []byte(password), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return truth, b
-}
-
 func TestChatsAndMessagesMatchTruth(t *testing.T) {
-	for _, v := range versions {
-		t.Run(v.name, func(t *testing.T) {
-			truth, b := generated(t, v.format, v.version, v.encrypted)
+	for _, v := range gentest.Versions {
+		t.Run(v.Name, func(t *testing.T) {
+			truth, b := gentest.Generate(t, v)
 			ctx := context.Background()
 			db, err := Open(ctx, b)
 			if err != nil {
@@ -176,7 +143,7 @@ func checkMessage(t *testing.T, truth *gen.Truth, m *Message, w *gen.Message) {
 }
 
 func TestOpenWithoutDatabase(t *testing.T) {
-	truth, b := generated(t, gen.FormatDB, "14.8", false)
+	truth, b := gentest.Generate(t, gentest.Named("iOS14"))
 	// Remove the sms.db blob: the backup still lists it, its contents are gone.
 	e := truth.Lookup(Domain, Path)
 	id := e.ID().String()
